@@ -1,0 +1,1 @@
+"""The kakehashi command: services, sandbox, simulators, admin."""

@@ -1,0 +1,1 @@
+"""The sandbox: both simulators, every service and one seeded company, on localhost."""

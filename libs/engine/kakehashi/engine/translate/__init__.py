@@ -1,0 +1,1 @@
+"""Translation between Garoon / Graph wire shapes and the normalized event."""

@@ -1,0 +1,18 @@
+"""The committed OpenAPI document of the admin API, served at GET /openapi.json."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from kakehashi.runtime.openapi import document_handler, packaged_document
+
+PATH = "/openapi.json"
+
+
+@cache
+def document() -> dict[str, Any]:
+    return packaged_document("kakehashi.admin")
+
+
+serve = document_handler(document)

@@ -1,0 +1,31 @@
+"""The Graph connector as a Service: its queues and handlers, wired by the runtime host."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+from kakehashi.bus.api import Handler, QueueSpec
+from kakehashi.graph_connector.failures import RETRY_DELAYS
+from kakehashi.graph_connector.handlers import GraphConnector
+from kakehashi.runtime import Service, ServiceContext, queue_spec
+
+
+class GraphConnectorService(Service):
+    name: ClassVar[str] = "graph_connector"
+
+    def __init__(self) -> None:
+        self.connector: GraphConnector | None = None
+
+    def consumers(self, ctx: ServiceContext) -> list[tuple[QueueSpec, Handler]]:
+        self.connector = GraphConnector(ctx)
+        # A long last tier: an auth failure waits minutes (an admin fixes the secret) rather
+        # than burning its attempts in seconds and landing in the dead-letter queue.
+        return [
+            (dataclasses.replace(queue_spec(queue), retry_delays=RETRY_DELAYS, max_attempts=8), h)
+            for queue, h in self.connector.handlers().items()
+        ]
+
+    async def stop(self) -> None:
+        if self.connector is not None:
+            self.connector.close()

@@ -1,0 +1,67 @@
+"""Fixtures of the scenario suite: a private RabbitMQ vhost and a whole sandbox per test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from kakehashi.cli.sandbox.options import SandboxOptions
+from kakehashi.cli.sandbox.stack import Sandbox
+from tests.e2e.broker import private_vhost
+from tests.e2e.harness import Harness, open_harness
+
+
+@pytest.fixture
+def clean_broker() -> Iterator[str]:
+    """A private RabbitMQ vhost per test. Deleting it afterwards also closes any connection a
+    stopped service left behind, so nothing of one test can consume the next test's messages."""
+    with private_vhost("kakehashi-e2e") as url:
+        yield url
+
+
+def _options(tmp_path: Path, amqp_url: str, *, services: bool = True) -> SandboxOptions:
+    options = SandboxOptions.ephemeral(tmp_path / "state")
+    options.amqp_url = amqp_url
+    options.services = services
+    return options
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, clean_broker: str) -> AsyncIterator[Harness]:
+    """Both simulators + every service in this process (one ServiceHost) over RabbitMQ."""
+    async with Sandbox(_options(tmp_path, clean_broker)) as sandbox:
+        h, stack = await open_harness(sandbox)
+        async with stack:
+            yield h
+
+
+@pytest.fixture
+async def sweeping_harness(
+    tmp_path: Path, clean_broker: str, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Harness]:
+    """As `harness`, with the Garoon reconciliation sweep every second instead of 5 minutes."""
+    monkeypatch.setenv("KAKEHASHI_GAROON_SWEEP_SECONDS", "1")
+    async with Sandbox(_options(tmp_path, clean_broker)) as sandbox:
+        h, stack = await open_harness(sandbox)
+        async with stack:
+            yield h
+
+
+@pytest.fixture
+async def simulators(tmp_path: Path, clean_broker: str) -> AsyncIterator[Harness]:
+    """Both simulators seeded with the company, no service: nothing syncs (verify's own tests)."""
+    async with Sandbox(_options(tmp_path, clean_broker, services=False)) as sandbox:
+        h, stack = await open_harness(sandbox)
+        async with stack:
+            yield h
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Known, unresolved: about one Garoon -> Outlook scenario in ten times out under a loaded
+    # full-suite run and passes when repeated. Rerun those rather than hide them: a scenario
+    # that fails three times in a row still fails the suite.
+    for item in items:
+        if item.get_closest_marker("e2e") and not item.get_closest_marker("flaky"):
+            item.add_marker(pytest.mark.flaky(reruns=2))

@@ -1,0 +1,92 @@
+"""Participants, facilities, menus: meetings with several linked attendees, unlinked people,
+facilities ⇄ rooms and schedule menus ⇄ categories (product §2.2), from Garoon (and back)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.events import (
+    SATO,
+    SATO_MAIL,
+    SUZUKI,
+    SUZUKI_MAIL,
+    TAKAHASHI,
+    TAKAHASHI_MAIL,
+    garoon_event,
+    outlook_event,
+)
+from tests.e2e.harness import Harness
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_garoon_meeting_with_linked_attendees_is_one_outlook_meeting(
+    harness: Harness,
+) -> None:
+    await harness.garoon_person(SATO, "create", garoon_event("g meeting", SATO, SUZUKI, TAKAHASHI))
+    [meeting] = await harness.wait_outlook(SATO_MAIL, "g meeting")
+    invited = {a["emailAddress"]["address"].lower() for a in meeting["attendees"]}
+    assert {SUZUKI_MAIL, TAKAHASHI_MAIL} <= invited
+    # Exchange's attendee copies, not second meetings: each has the organizer's iCalUId.
+    for mail in (SUZUKI_MAIL, TAKAHASHI_MAIL):
+        [copy] = await harness.wait_outlook(mail, "g meeting")
+        assert copy["iCalUId"] == meeting["iCalUId"]
+    for login in (SATO, SUZUKI, TAKAHASHI):
+        assert len(await harness.wait_garoon(login, "g meeting")) == 1
+    await harness.wait_converged()
+
+
+async def test_unlinked_participants_are_listed_never_invited(harness: Harness) -> None:
+    await harness.garoon_control(
+        "POST",
+        "/users",
+        {"users": [{"id": 50, "code": "yamada", "name": "山田", "password": "pw"}]},
+    )
+    await harness.graph_control("DELETE", "/outbox")
+    await harness.garoon_person(SATO, "create", garoon_event("g with outsider", SATO, "yamada"))
+    [meeting] = await harness.wait_outlook(SATO_MAIL, "g with outsider")
+    assert all("yamada" not in a["emailAddress"]["address"] for a in meeting["attendees"])
+    assert "山田" in meeting["body"]["content"]
+    outbox = await harness.graph_control("GET", "/outbox")
+    assert not [m for m in outbox if "yamada" in str(m).lower()]
+    await harness.wait_converged()
+
+
+async def test_facility_becomes_room_and_room_becomes_facility(harness: Harness) -> None:
+    await harness.garoon_person(
+        SATO, "create", garoon_event("g in room", facilities=[{"code": "room-a"}])
+    )
+    room = {"type": "resource", "emailAddress": {"address": "room-b@contoso.example"}}
+    await harness.outlook_create(SATO_MAIL, outlook_event("o in room", attendees=[room]))
+    [meeting] = await harness.wait_outlook(SATO_MAIL, "g in room")
+    rooms = {a["emailAddress"]["address"] for a in meeting["attendees"] if a["type"] == "resource"}
+    assert rooms == {"room-a@contoso.example"}
+    [event] = await harness.wait_garoon(SATO, "o in room")
+    assert [f["code"] for f in event["facilities"]] == ["room-b"]
+    await harness.wait_converged()
+
+
+async def test_memo_and_company_info_travel_in_the_body(harness: Harness) -> None:
+    company = {
+        "name": "取引先",
+        "zipCode": "100-0001",
+        "address": "東京都千代田区",
+        "phone": "03-0000-0000",
+    }
+    await harness.garoon_person(
+        SATO, "create", garoon_event("g memo", notes="持ち物: 資料", companyInfo=company)
+    )
+    [copy] = await harness.wait_outlook(SATO_MAIL, "g memo")
+    assert "持ち物: 資料" in copy["body"]["content"]
+    assert copy["location"]["displayName"] == "東京都千代田区"
+    await harness.wait_converged()
+
+
+async def test_menu_becomes_category_and_category_becomes_menu(harness: Harness) -> None:
+    await harness.garoon_person(SATO, "create", garoon_event("g with menu", eventMenu="来客"))
+    await harness.outlook_create(SATO_MAIL, outlook_event("o with category", categories=["外出"]))
+    [copy] = await harness.wait_outlook(SATO_MAIL, "g with menu")
+    assert copy["categories"] == ["来客"]
+    [event] = await harness.wait_garoon(SATO, "o with category")
+    assert event["eventMenu"] == "外出"
+    await harness.wait_converged()
