@@ -71,6 +71,9 @@ class Calendar:
     events: dict[str, Copy] = field(default_factory=dict)
     processed: set[str] = field(default_factory=set)
     writes: int = 0
+    # Copies written where we cannot read them back (a private event the account may not see).
+    hidden: dict[str, Copy] = field(default_factory=dict)
+    blind: bool = False
 
 
 @dataclass
@@ -204,10 +207,13 @@ class World:
                 target = f"{cmd.side.value[:2]}{next(self.ids)}"
                 assert cmd.event is not None
                 series_id = self._split(cmd, now)
-                cal.events[target] = Copy(
-                    held(cmd.event, cmd.side), 1, now, cmd.idempotency_key, series_id
-                )
+                made = Copy(held(cmd.event, cmd.side), 1, now, cmd.idempotency_key, series_id)
                 cal.writes += 1
+                if cal.blind:
+                    cal.hidden[target] = made
+                    outcome = CommandOutcome.NOT_FOUND
+                else:
+                    cal.events[target] = made
         elif current is None:
             outcome = CommandOutcome.NOT_FOUND
         elif cmd.base_version is not None and str(current.version) != cmd.base_version:

@@ -218,6 +218,18 @@ def test_complaint_10_no_ping_pong_on_rerender() -> None:
     assert w.mappings[m.id].last_rule == "echo-hash"
 
 
+def test_a_copy_we_cannot_read_back_is_not_created_again_and_again() -> None:
+    # A private event written where the service account may not read it looks deleted the
+    # moment it is written. Edit-beats-delete recreates it once; then the engine stops, rather
+    # than filling the calendar with copies nobody can see.
+    w = World()
+    w.cal[Side.GAROON].blind = True
+    eid = w.user_write(Side.GRAPH, None, _event("private"))
+    w.settle()
+    assert len(w.cal[Side.GAROON].hidden) == 2
+    assert w.mappings[w.owner[eid]].last_rule == "copy-unreadable"
+
+
 def test_complaint_11_newer_edit_not_lost_field_level_merge() -> None:
     w = World()
     eid, m = _pair(w)

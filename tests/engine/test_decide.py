@@ -105,6 +105,14 @@ def test_only_events_edited_after_linking_unless_backfilled() -> None:
     assert decide(None, before, backfill).commands
 
 
+def test_an_event_saved_in_the_second_of_linking_is_synced() -> None:
+    # Garoon stamps edits to the whole second: an event created 300 ms after linking reads as
+    # saved before it. It must sync, not be left out as "before the user was linked".
+    ctx = _ctx(linked_at=NOW.replace(microsecond=300_000))
+    same_second = _obs(modified_at=NOW.replace(microsecond=0).isoformat())
+    assert decide(None, same_second, ctx).commands
+
+
 def test_repeat_window_is_configurable() -> None:
     far = Recurrence(frequency=Frequency.DAILY, start_date=date(2026, 9, 1))
     start = datetime(2026, 9, 1, 1, tzinfo=UTC)

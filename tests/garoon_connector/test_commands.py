@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from kakehashi.contracts.envelope import new_id
-from kakehashi.contracts.event import Frequency, Recurrence, Weekday
+from kakehashi.contracts.event import Frequency, Recurrence, Visibility, Weekday
 from kakehashi.contracts.messages import CommandOp, CommandOutcome, ObservedEvent, Side
 from kakehashi.engine.decision import DecisionContext
 from kakehashi.engine.occurrences import split_create
@@ -338,3 +338,41 @@ async def test_deleted_occurrence_in_a_series_update_is_removed_through_soap_thi
         assert result.event is not None
         assert result.event.recurrence is not None
         assert result.event.recurrence.excluded == (gone,)
+
+
+def _watcher_codes(h: Harness, event_id: str) -> list[str]:
+    raw = h.raw(event_id) or {}
+    return [h.sim.users[w["id"]].code for w in raw.get("watchers") or []]
+
+
+@pytest.mark.parametrize("series", [False, True], ids=["rest", "soap-series"])
+async def test_private_event_is_written_so_the_service_account_can_read_it_back(
+    series: bool,
+) -> None:
+    # Garoon shows a private event only to attendees and watchers: unless the service account
+    # is a watcher, the copy reads as gone the moment it is written.
+    async with harness() as h:
+        first = soon(3)
+        extra: dict[str, Any] = {"recurrence": weekly(first)} if series else {}
+        ev = normalized("Private", first, visibility=Visibility.PRIVATE, **extra)
+        cmd = h.command(CommandOp.CREATE, event=ev)
+        await h.send(cmd)
+        result = await h.result_of(cmd)
+        assert result.outcome == CommandOutcome.OK
+        assert result.event is not None
+        assert result.event.visibility == Visibility.PRIVATE
+        assert _watcher_codes(h, str(result.target_id)) == ["svc"]
+
+
+async def test_made_private_keeps_the_watchers_a_person_chose_and_adds_ours() -> None:
+    async with harness() as h:
+        day = soon()
+        eid = h.person_create(
+            rest_event("Soon private", day, watchers=[{"type": "USER", "code": "suzuki"}])
+        )
+        wanted = normalized("Soon private", day, visibility=Visibility.PRIVATE)
+        cmd = h.command(CommandOp.UPDATE, event=wanted, target_id=eid, fields=["visibility"])
+        await h.send(cmd)
+        result = await h.result_of(cmd)
+        assert result.outcome == CommandOutcome.OK
+        assert _watcher_codes(h, eid) == ["suzuki", "svc"]

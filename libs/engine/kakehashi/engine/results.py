@@ -32,6 +32,9 @@ from kakehashi.engine.merge import GROUPS, changed_groups, take
 from kakehashi.engine.occurrences import align_series
 from kakehashi.engine.translate.project import project
 
+RECREATED = "edit-beats-delete"
+UNREADABLE = "copy-unreadable"
+
 
 def apply_result(
     mapping: Mapping, result: CommandResult, ctx: DecisionContext, *, copy_deleted: bool = False
@@ -72,6 +75,13 @@ def apply_result(
         )
         return Decision(new, (Action(ActionKind.RECORD, "deleted", result.outcome.value, side),))
     if result.outcome == CommandOutcome.NOT_FOUND:
+        if op == CommandOp.CREATE and mapping.last_rule == RECREATED:
+            # Two copies in a row gone the moment they were written: we cannot see what we
+            # write there (e.g. a private Garoon event the service account may not read).
+            # Creating a third would only pile up copies we cannot see.
+            new = with_record(mapping, side, done, **bump, last_rule=UNREADABLE)
+            why = "the copy was not readable right after it was written, twice; not recreated"
+            return Decision(new, (Action(ActionKind.RECORD, UNREADABLE, why, side),))
         return _recreate(mapping, side, result, ctx)
     assert sent is not None
     written = project(sent, side, ctx.translation, held=rec.snapshot)
@@ -142,9 +152,7 @@ def _recreate(
     """The copy we updated is gone: the edit beats the delete, so create it again."""
     if mapping.state == MappingState.TOMBSTONED or mapping.base is None:
         return Decision(None, (Action(ActionKind.IGNORE, "gone", "tombstoned"),))
-    new, action = recreate(
-        ctx, result, mapping, side, "edit-beats-delete", "target vanished during update"
-    )
+    new, action = recreate(ctx, result, mapping, side, RECREATED, "target vanished during update")
     return Decision(new, (action,))
 
 

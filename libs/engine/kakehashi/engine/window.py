@@ -25,6 +25,10 @@ from kakehashi.engine.merge import changed_groups, fields_of
 from kakehashi.engine.translate import garoon_rest
 from kakehashi.engine.translate.project import project
 
+# Garoon stamps edits to the second and neither server's clock is ours: an event saved in the
+# moment around linking counts as after it, rather than being silently left out.
+LINK_CLOCK_GRACE = timedelta(minutes=2)
+
 
 def _series_last(ev: NormalizedEvent, ctx: DecisionContext) -> datetime | None:
     rule = ev.recurrence
@@ -49,7 +53,8 @@ def admits(ev: NormalizedEvent, modified_at: datetime | None, ctx: DecisionConte
     elif ev.end <= ctx.window_start:
         return "ended before the window start"
     backfilled = ctx.policy.backfill_from and ev.start.date() >= ctx.policy.backfill_from
-    if modified_at and ctx.linked_at and modified_at < ctx.linked_at and not backfilled:
+    linked_at = ctx.linked_at
+    if modified_at and linked_at and modified_at < linked_at - LINK_CLOCK_GRACE and not backfilled:
         return "created or edited before the user was linked"
     return ""
 

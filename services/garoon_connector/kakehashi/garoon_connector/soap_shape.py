@@ -86,6 +86,7 @@ def soap_event(
     *,
     user_ids: list[str],
     facility_ids: list[str],
+    watcher_ids: list[str] | None = None,
     event_id: str | None = None,
 ) -> dict[str, Any]:
     """A SOAP schedule_event from the engine's REST shape (`to_garoon`), people by numeric id.
@@ -114,6 +115,8 @@ def soap_event(
             "phone": company.get("phone", ""),
         },
     }
+    if watcher_ids:
+        out["observers"] = [{"type": "user", "id": uid} for uid in watcher_ids]
     if event_id is not None:
         out["id"] = event_id
     if rest.get("repeatInfo"):

@@ -159,7 +159,7 @@ class CommandHandler:
         self, view: TenantView, link: UserLink, cmd: SyncCommand, ev: NormalizedEvent
     ) -> tuple[str, dict[str, Any]]:
         """The one non-idempotent call; returns the new id and what the marker should link."""
-        rest = _with_user(garoon_rest.to_garoon(ev, view.translation), link)
+        rest = _in_sight(_with_user(garoon_rest.to_garoon(ev, view.translation), link), view)
         parent = await self._series_parent(view, cmd.mapping_id)
         if parent is not None and ev.original_start is not None and not ev.recurrence:
             # One occurrence edited on its own: Garoon splits it off the series (new id).
@@ -242,13 +242,18 @@ class CommandHandler:
             return _conflict(cmd, snap)
         groups = {g for g, fs in GROUPS.items() if set(fs) & set(cmd.fields)} or set(GROUPS)
         merged = take(snap.event, ev, groups)
-        rest = _with_user(garoon_rest.to_garoon(merged, view.translation), link)
+        held_watchers = (snap.raw or {}).get("watchers") or []
+        rest = _in_sight(
+            _with_user(garoon_rest.to_garoon(merged, view.translation), link), view, held_watchers
+        )
         write = garoon_rest.garoon_write_body(rest)
         # PATCH needs `start` (old doc; the simulator's default); arrays replace wholesale.
         patch: dict[str, Any] = {"start": write["start"], "end": write["end"]}
         for group in groups:
             for name in _REST_FIELDS.get(group, ()):
                 patch[name] = write[name]
+        if "watchers" in write and len(write["watchers"]) > len(held_watchers):
+            patch["watchers"] = write["watchers"]
         if snap.repeating and "when" in groups and _rule_changed(snap.event, merged):
             # REST cannot change a rule (fact sheet §2.4): overwrite the series through SOAP
             # ("all"), which also carries every other field of the merged event.
@@ -271,8 +276,11 @@ class CommandHandler:
         body["version"] = current.get("version")
         # The overwrite would drop what the normalized event does not carry: keep watchers,
         # and every exclusion Garoon already has (split-off occurrences among them).
-        if current.get("observers"):
-            body["observers"] = current["observers"]
+        kept = [o for o in current.get("observers") or [] if o.get("id") and o.get("type")]
+        ours = body.get("observers") or []
+        body["observers"] = kept + [o for o in ours if o not in kept]
+        if not body["observers"]:
+            del body["observers"]
         held = (current.get("repeat_info") or {}).get("exclusive_datetimes") or []
         info = body["repeat_info"]
         days = {str(x.get("start", ""))[:10] for x in info["exclusive_datetimes"]}
@@ -333,6 +341,20 @@ def _event_of(cmd: SyncCommand) -> NormalizedEvent:
     return cmd.event
 
 
+def _in_sight(
+    rest: dict[str, Any], view: TenantView, held: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Garoon shows a private event only to its attendees and 公開先 (watchers): the service
+    account joins the watchers, or it could not read back, update or delete what it wrote."""
+    if rest.get("visibilityType") != "PRIVATE":
+        return rest
+    watchers = [{"type": w["type"], "code": w["code"]} for w in held or [] if w.get("code")]
+    if not any(w["type"] == "USER" and w["code"] == view.service_login for w in watchers):
+        watchers.append({"type": "USER", "code": view.service_login})
+    rest["watchers"] = watchers
+    return rest
+
+
 def _with_user(rest: dict[str, Any], link: UserLink) -> dict[str, Any]:
     """The linked user must attend, or the event would not be on their schedule."""
     if not any(a.get("code") == link.garoon_login for a in rest["attendees"]):
@@ -345,10 +367,16 @@ async def _soap_event(
 ) -> dict[str, Any]:
     users = [await view.user_id(str(a["code"])) for a in rest["attendees"]]
     facilities = [await view.facility_id(str(f["code"])) for f in rest["facilities"]]
+    watching = [
+        await view.user_id(str(w["code"]))
+        for w in rest.get("watchers") or []
+        if w.get("type") == "USER"
+    ]
     return soap_shape.soap_event(
         rest,
         user_ids=[u for u in users if u],
         facility_ids=[f for f in facilities if f],
+        watcher_ids=[w for w in watching if w],
         event_id=event_id,
     )
 
