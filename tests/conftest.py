@@ -6,6 +6,13 @@ import os
 import uuid
 
 import pytest
+from hypothesis import settings
+
+# In CI the property tests replay the same examples on every run, so a red build is
+# reproducible; developers' runs keep exploring new random examples.
+settings.register_profile("ci", derandomize=True, deadline=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 AMQP_URL = os.environ.get("KAKEHASHI_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
