@@ -256,11 +256,7 @@ class Load:
             else:
                 email = c.item.user.email
                 if email not in graph_views:
-                    graph_views[email] = {
-                        str(e.get("subject")): str(e["id"])
-                        for e in self.graph.mailbox_events(email)
-                        if not e.get("isCancelled")
-                    }
+                    graph_views[email] = self.graph.mailbox_subjects(email)
                 view = graph_views[email]
             if c.kind == "delete":
                 if c.subject not in view:

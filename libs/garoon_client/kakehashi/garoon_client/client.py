@@ -123,6 +123,19 @@ class GaroonClient(GaroonHttp):
         stored = body.get("value")
         return stored if isinstance(stored, dict) else dict(value)
 
+    async def datastore_create(
+        self, event_id: str | int, name: str, value: Mapping[str, Any]
+    ) -> JSON:
+        """For an event that has no entry of that name yet (one just created): POST, and
+        PUT only if another writer created it in between. Saves `datastore_put`'s failing PUT."""
+        path = self._datastore_path(event_id, name)
+        try:
+            body = await self._object("POST", path, body={"value": dict(value)})
+        except InvalidRequest:
+            body = await self._object("PUT", path, body={"value": dict(value)})
+        stored = body.get("value")
+        return stored if isinstance(stored, dict) else dict(value)
+
     async def datastore_delete(self, event_id: str | int, name: str) -> bool:
         """True when something was deleted, False when there was nothing to delete."""
         try:

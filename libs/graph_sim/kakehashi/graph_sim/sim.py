@@ -302,6 +302,16 @@ class GraphSimulator:
             out.append(item)
         return out
 
+    def mailbox_subjects(self, user: str) -> dict[str, str]:
+        """Subject -> event id of a mailbox's live events, without rendering them: for
+        watchers that poll often (the bench) and need no more."""
+        owner = self._user_any_tenant(user)
+        return {
+            str(ev.props.get("subject", "")): ev.id
+            for ev in self.calendar.box(owner.id).values()
+            if not ev.props.get("isCancelled", False)
+        }
+
     def raw_event(self, user: str, event_id: str) -> Event:
         return self.calendar.get(self._user_any_tenant(user).id, event_id)
 

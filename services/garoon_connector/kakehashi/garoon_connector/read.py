@@ -71,8 +71,14 @@ class Snapshot:
         ]
 
 
-async def read_event(view: TenantView, event_id: str) -> Snapshot:
-    """GET the event; for a series also SOAP (rule, exclusions); the marker; translate."""
+_UNKNOWN: Any = object()
+
+
+async def read_event(
+    view: TenantView, event_id: str, *, marker: dict[str, Any] | None = _UNKNOWN
+) -> Snapshot:
+    """GET the event; for a series also SOAP (rule, exclusions); the marker unless the caller
+    knows it (it wrote it, or read it before a write that cannot change it); translate."""
     client = view.client
     try:
         raw = await call("get_event", client.get_event(event_id))
@@ -82,7 +88,8 @@ async def read_event(view: TenantView, event_id: str) -> Snapshot:
                 info = soap_shape.rest_repeat_info(found[0])
                 if info is not None:
                     raw = {**raw, "repeatInfo": info}
-        marker = await call("datastore_get", client.datastore_get(event_id, MARKER))
+        if marker is _UNKNOWN:
+            marker = await call("datastore_get", client.datastore_get(event_id, MARKER))
     except NotFound:
         return Snapshot(event_id=event_id)
     event = _organizer_fixed(garoon_rest.from_garoon(raw, view.translation), raw, marker, view)

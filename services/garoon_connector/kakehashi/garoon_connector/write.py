@@ -139,20 +139,25 @@ class CommandHandler:
             target, extra = await self._make(view, link, cmd, ev)
             record.update(id=target, **extra)
             await self._store.poll_cursors.set(link.id, name, json.dumps(record))
-        snap = await read_event(view, str(target))
+            # Just made, so it has no datastore yet (split-off occurrences start without one):
+            # mark it at once and read it back once, with the marker we know.
+            marker = _marker(cmd, ev, record)
+            try:
+                await call(
+                    "datastore_create", view.client.datastore_create(str(target), MARKER, marker)
+                )
+                snap = await read_event(view, str(target), marker=marker)
+            except NotFound:
+                snap = Snapshot(event_id=str(target))
+        else:
+            snap = await read_event(view, str(target))
+            if not snap.deleted and snap.tag != cmd.idempotency_key:
+                marker = _marker(cmd, ev, record)
+                await call("datastore_put", view.client.datastore_put(str(target), MARKER, marker))
+                snap = await read_event(view, str(target), marker=marker)
         if snap.deleted:
             # Our copy was deleted since: the translator recreates under a new key.
             return _result(cmd, CommandOutcome.NOT_FOUND, target_id=str(target))
-        if snap.tag != cmd.idempotency_key:
-            marker = {
-                "mapping_id": cmd.mapping_id,
-                "idempotency_key": cmd.idempotency_key,
-                "organizer": ev.organizer.garoon_login if ev.organizer else None,
-                "series_id": record.get("series_id"),
-                "occurrence": record.get("occurrence"),
-            }
-            await call("datastore_put", view.client.datastore_put(str(target), MARKER, marker))
-            snap = await read_event(view, str(target))
         return _result(cmd, CommandOutcome.OK, target_id=str(target), snap=snap)
 
     async def _make(
@@ -262,7 +267,8 @@ class CommandHandler:
             if snap.repeating and "when" in groups:
                 await self._exclude(view, cmd.target_id, snap.event, merged)
             await call("update_event", view.client.update_event(cmd.target_id, patch))
-        after = await read_event(view, cmd.target_id)
+        # A PATCH or SOAP modify leaves the datastore as it was: no second marker read.
+        after = await read_event(view, cmd.target_id, marker=snap.marker)
         if after.deleted:
             return _result(cmd, CommandOutcome.NOT_FOUND, target_id=cmd.target_id)
         return _result(cmd, CommandOutcome.OK, target_id=cmd.target_id, snap=after)
@@ -434,3 +440,13 @@ def _conflict(cmd: SyncCommand, snap: Snapshot) -> CommandResult:
         snap=snap,
         error=f"conflict: Garoon holds {snap.version}, the command was based on {cmd.base_version}",
     )
+
+
+def _marker(cmd: SyncCommand, ev: NormalizedEvent, record: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "mapping_id": cmd.mapping_id,
+        "idempotency_key": cmd.idempotency_key,
+        "organizer": ev.organizer.garoon_login if ev.organizer else None,
+        "series_id": record.get("series_id"),
+        "occurrence": record.get("occurrence"),
+    }
