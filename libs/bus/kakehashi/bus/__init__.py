@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from kakehashi.bus.api import (
     Bus,
+    DeadLetterReport,
+    DeadLetterSample,
     Handler,
     Poison,
     ProcessedLog,
@@ -21,6 +23,8 @@ from kakehashi.contracts import routing
 __all__ = [
     "Bus",
     "DeadLetter",
+    "DeadLetterReport",
+    "DeadLetterSample",
     "Handler",
     "MemoryBroker",
     "MemoryBus",

@@ -55,6 +55,28 @@ class PublishFailed(Exception):
     """
 
 
+@dataclass(frozen=True)
+class DeadLetterSample:
+    """One parked message as an administrator needs to see it (body left out)."""
+
+    message_id: str | None
+    kind: str  # the message kind, e.g. "command"
+    routing_key: str  # the key it was first published with
+    tenant_id: str | None
+    error: str  # what the last failed attempt raised, as the bus recorded it
+    attempts: int
+    dead_lettered_at: str | None  # ISO time, when the bus recorded it
+
+
+@dataclass(frozen=True)
+class DeadLetterReport:
+    """What a work queue's dead-letter queue holds: the count and the first few messages."""
+
+    queue: str
+    count: int
+    sample: tuple[DeadLetterSample, ...] = ()
+
+
 class ProcessedLog(Protocol):
     """Remembers which message ids a consumer has finished, so redelivery changes nothing."""
 
@@ -75,6 +97,14 @@ class Bus(Protocol):
         """Publish and wait for the broker's confirm; raise Unroutable if nobody is bound."""
 
     async def consume(self, spec: QueueSpec, handler: Handler) -> None: ...
+
+    async def list_dead_letters(self, spec: QueueSpec, *, limit: int = 10) -> DeadLetterReport:
+        """Count `spec`'s dead letters and describe up to `limit`; nothing is removed."""
+
+    async def replay_dead_letters(self, spec: QueueSpec, *, limit: int | None = None) -> int:
+        """Move up to `limit` (None: all present now) dead letters back onto the work queue,
+        attempts reset, message id kept; each is acked only after its copy is confirmed.
+        Returns how many were moved."""
 
     async def stop_consuming(self) -> None:
         """Stop taking new messages and wait for the in-flight ones to finish (drain)."""

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from opentelemetry import trace
 
-from kakehashi.bus import metrics, pipeline, topology
-from kakehashi.bus.api import Handler, ProcessedLog, QueueSpec
+from kakehashi.bus import dead_letters, metrics, pipeline, topology
+from kakehashi.bus.api import DeadLetterReport, Handler, ProcessedLog, QueueSpec
 from kakehashi.bus.memory_broker import Envelope, MemoryBroker, MemoryQueue
 from kakehashi.bus.tracing import inject_headers, tracer
 from kakehashi.contracts import Message, routing
@@ -189,6 +189,42 @@ class MemoryBus:
     async def consume(self, spec: QueueSpec, handler: Handler) -> None:
         await self.declare([spec])
         self._consumers.append(_Consumer(self, spec, handler))
+
+    async def list_dead_letters(self, spec: QueueSpec, *, limit: int = 10) -> DeadLetterReport:
+        found = self.broker.queues.get(spec.dead_letter_queue)
+        items = list(found.items) if found else []
+        return DeadLetterReport(
+            spec.name,
+            len(items),
+            tuple(
+                dead_letters.sample(
+                    e.routing_key,
+                    e.body,
+                    e.headers,
+                    message_id=e.properties.get("message_id"),
+                    type_=e.properties.get("type"),
+                )
+                for e in items[: max(0, limit)]
+            ),
+        )
+
+    async def replay_dead_letters(self, spec: QueueSpec, *, limit: int | None = None) -> int:
+        if not self._connected:
+            raise RuntimeError("bus is not connected")
+        dlq = self.broker.queues.get(spec.dead_letter_queue)
+        if dlq is None:
+            return 0
+        # Only what is there now: a letter that fails again must not be replayed in a loop.
+        budget = len(dlq.items) if limit is None else min(limit, len(dlq.items))
+        for _ in range(budget):
+            head = dlq.items[0]
+            headers = dead_letters.replay_headers(
+                head.routing_key, head.headers, head.properties.get("type")
+            )
+            # Published first, removed after: an unroutable copy leaves the letter in place.
+            self.broker.publish("", Envelope(spec.name, head.body, headers, dict(head.properties)))
+            dlq.items.popleft()
+        return budget
 
     async def stop_consuming(self) -> None:
         consumers, self._consumers = self._consumers, []

@@ -21,7 +21,15 @@ from aio_pika.exceptions import DeliveryError, PublishError
 from opentelemetry import trace
 
 from kakehashi.bus import metrics, pipeline, topology
-from kakehashi.bus.api import Handler, ProcessedLog, PublishFailed, QueueSpec, Unroutable
+from kakehashi.bus.api import (
+    DeadLetterReport,
+    Handler,
+    ProcessedLog,
+    PublishFailed,
+    QueueSpec,
+    Unroutable,
+)
+from kakehashi.bus.rabbit_dlq import list_dead_letters, replay_dead_letters
 from kakehashi.bus.tracing import inject_headers, tracer
 from kakehashi.contracts import Message, routing
 
@@ -256,6 +264,14 @@ class RabbitBus:
             processed=self.processed,
             tracer_provider=self.tracer_provider,
         )
+
+    async def list_dead_letters(self, spec: QueueSpec, *, limit: int = 10) -> DeadLetterReport:
+        self._require(self._publish_conn)  # same precondition as every other call
+        return await list_dead_letters(self._url, self.name, spec, limit)
+
+    async def replay_dead_letters(self, spec: QueueSpec, *, limit: int | None = None) -> int:
+        self._require(self._publish_conn)
+        return await replay_dead_letters(self._url, self.name, spec, limit, self.publish_timeout)
 
     async def stop_consuming(self) -> None:
         consumers, self._consumers = self._consumers, []

@@ -189,3 +189,32 @@ class AuditEntry(BaseModel):
     rule: str
     detail: str = ""
     at: datetime = Field(default_factory=utcnow)
+
+
+class HeldDeleteStatus(StrEnum):
+    PENDING = "pending"  # withheld by the mass-delete guard, waiting for an administrator
+    CONFIRMED = "confirmed"  # the administrator agreed; the next sweep propagates them
+    APPLIED = "applied"  # a sweep has propagated the confirmed deletions
+    REJECTED = "rejected"  # never propagated; the mappings were tombstoned
+
+
+class HeldDelete(BaseModel):
+    """Deletions the mass-delete guard withheld for one user on one side: the batch an
+    administrator confirms or rejects. One document per (user link, side), reused by the
+    next batch once this one is decided; the audit trail keeps the decisions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    tenant_id: str
+    user_link_id: str
+    side: str = Field(description="The side whose copies vanished: garoon or graph")
+    mapping_ids: list[str] = Field(default_factory=list)
+    reason: str = ""
+    status: HeldDeleteStatus = HeldDeleteStatus.PENDING
+    first_seen: datetime = Field(default_factory=utcnow)
+    last_seen: datetime = Field(default_factory=utcnow)
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    applied_at: datetime | None = None
+    revision: int = 0

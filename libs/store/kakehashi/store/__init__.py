@@ -12,6 +12,7 @@ from kakehashi.store.errors import (
     StoreUnavailable,
 )
 from kakehashi.store.facade import Store, open_store
+from kakehashi.store.held_deletes import HeldDeleteRepository
 from kakehashi.store.mappings import MappingRepository
 from kakehashi.store.processed import ProcessedMessages
 from kakehashi.store.subscriptions import SubscriptionRepository
@@ -28,6 +29,7 @@ __all__ = [
     "DecryptionError",
     "DuplicateKey",
     "EncryptionKeyError",
+    "HeldDeleteRepository",
     "IndexSpec",
     "MappingRepository",
     "ProcessedMessages",

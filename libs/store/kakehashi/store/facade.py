@@ -9,6 +9,7 @@ from kakehashi.store.audit import DEFAULT_AUDIT_TTL, AuditRepository
 from kakehashi.store.backend import Database
 from kakehashi.store.crypto import SecretBox
 from kakehashi.store.cursors import CursorRepository
+from kakehashi.store.held_deletes import HeldDeleteRepository
 from kakehashi.store.keycheck import check_key
 from kakehashi.store.mappings import MappingRepository
 from kakehashi.store.memory import MemoryDatabase
@@ -43,6 +44,7 @@ class Store:
         self.audit = AuditRepository(db, box, ttl=audit_ttl)
         self.delta_links = CursorRepository(db, box, collection="delta_links")
         self.poll_cursors = CursorRepository(db, box, collection="poll_cursors")
+        self.held_deletes = HeldDeleteRepository(db, box)
 
     async def ensure_indexes(self) -> None:
         """Create every index; safe to run at each start-up and from several replicas."""
@@ -55,6 +57,7 @@ class Store:
             self.audit,
             self.delta_links,
             self.poll_cursors,
+            self.held_deletes,
         ):
             await repo.ensure_indexes()
         log.info("store indexes ensured")

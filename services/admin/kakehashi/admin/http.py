@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from kakehashi.contracts.state import Tenant
+from kakehashi.contracts.state import Tenant, UserLink
 from kakehashi.runtime import ServiceContext
 from kakehashi.store import StoreUnavailable
 
@@ -107,3 +107,12 @@ async def load_tenant(ctx: ServiceContext, request: web.Request) -> Tenant:
     if tenant is None:
         raise ApiError(404, "tenant_not_found", f"no tenant {tenant_id!r}: create it first")
     return tenant
+
+
+async def load_link(ctx: ServiceContext, tenant: Tenant, request: web.Request) -> UserLink:
+    """The user named by the path's `{login}` in `tenant`, or a 404."""
+    login = request.match_info["login"]
+    link = await ctx.store.user_links.by_garoon_login(tenant.id, login)
+    if link is None:
+        raise ApiError(404, "user_not_found", f"no user {login!r} in this tenant")
+    return link

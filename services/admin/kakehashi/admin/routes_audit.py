@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from kakehashi.admin import dryrun
-from kakehashi.admin.http import PREFIX, ApiError, load_tenant
+from kakehashi.admin.http import PREFIX, ApiError, load_link, load_tenant
 from kakehashi.contracts.state import Mapping
 from kakehashi.runtime import ServiceContext
 
@@ -84,8 +84,5 @@ class AuditRoutes:
 
     async def dry_run(self, request: web.Request) -> web.Response:
         tenant = await load_tenant(self.ctx, request)
-        login = request.match_info["login"]
-        link = await self.ctx.store.user_links.by_garoon_login(tenant.id, login)
-        if link is None:
-            raise ApiError(404, "user_not_found", f"no user {login!r} in this tenant")
+        link = await load_link(self.ctx, tenant, request)
         return web.json_response(await dryrun.dry_run(self.ctx, tenant, link))

@@ -11,6 +11,7 @@ from kakehashi.admin.checks import reason
 from kakehashi.admin.http import (
     PREFIX,
     ApiError,
+    load_link,
     load_tenant,
     parse_model,
     read_body,
@@ -45,14 +46,7 @@ class UserRoutes:
 
     async def get_user(self, request: web.Request) -> web.Response:
         tenant = await load_tenant(self.ctx, request)
-        return web.json_response(link_view(await self._link(tenant, request)))
-
-    async def _link(self, tenant: Tenant, request: web.Request) -> UserLink:
-        login = request.match_info["login"]
-        link = await self.ctx.store.user_links.by_garoon_login(tenant.id, login)
-        if link is None:
-            raise ApiError(404, "user_not_found", f"no user {login!r} in this tenant")
-        return link
+        return web.json_response(link_view(await load_link(self.ctx, tenant, request)))
 
     async def put_user(self, request: web.Request) -> web.Response:
         """Enable (and link) or disable one user; creating one needs its M365 address."""
@@ -80,7 +74,7 @@ class UserRoutes:
 
     async def relink(self, request: web.Request) -> web.Response:
         tenant = await load_tenant(self.ctx, request)
-        link = await linking.link_one(self.ctx, tenant, await self._link(tenant, request))
+        link = await linking.link_one(self.ctx, tenant, await load_link(self.ctx, tenant, request))
         await self._store(link)
         return web.json_response(link_view(link))
 

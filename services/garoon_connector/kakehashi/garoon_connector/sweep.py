@@ -23,7 +23,7 @@ from typing import Any
 
 from kakehashi.bus.api import Bus
 from kakehashi.contracts.messages import Side
-from kakehashi.contracts.state import MappingState, UserLink
+from kakehashi.contracts.state import HeldDeleteStatus, MappingState, UserLink
 from kakehashi.engine.decision import DecisionContext
 from kakehashi.engine.guard import Listing, guard_deletes
 from kakehashi.garoon_client import GaroonError
@@ -185,28 +185,59 @@ class Sweeper:
         self, view: TenantView, link: UserLink, listing: Listing, envelope: dict[str, Any]
     ) -> tuple[int, str]:
         mappings = await self.store.mappings.list_for_user(link.id)
-        verdict = guard_deletes(mappings, listing, view.tenant.policy)
+        trusted = listing.ok and listing.complete
+        held = await self.store.held_deletes.get(link.id, Side.GAROON.value)
+        # A batch an administrator confirmed passes the guard, once; everything else is
+        # still judged by it. A failed listing proves nothing, not even for confirmed ids.
+        confirmed: set[str] = set()
+        if trusted and held is not None and held.status == HeldDeleteStatus.CONFIRMED:
+            confirmed = set(held.mapping_ids)
+        # Propagated already: until the translator tombstones them, they are not held again.
+        applied = set()
+        if held is not None and held.status == HeldDeleteStatus.APPLIED:
+            applied = set(held.mapping_ids)
+        policy = view.tenant.policy
+        rest = [m for m in mappings if m.id not in confirmed and m.id not in applied]
+        verdict = guard_deletes(rest, listing, policy)
+        approved = guard_deletes([m for m in mappings if m.id in confirmed], listing, policy)
+        deletes = list(approved.deletes) if confirmed else []
         live = [m for m in mappings if m.state == MappingState.ACTIVE and m.garoon_id]
-        if not verdict.allowed:
-            if live:
-                MASS_DELETE_BLOCKED.labels(Side.GAROON.value).inc()
-                log.warning(
-                    "mass-delete guard: no deletions reported for this sweep",
-                    extra={
-                        "user_link_id": link.id,
-                        "tenant_id": link.tenant_id,
-                        "reason": verdict.reason,
-                        "withheld": len(verdict.deletes),
-                    },
-                )
-            return 0, verdict.reason
+        if not verdict.allowed and live:
+            MASS_DELETE_BLOCKED.labels(Side.GAROON.value).inc()
+            log.warning(
+                "mass-delete guard: deletions withheld for this sweep",
+                extra={
+                    "user_link_id": link.id,
+                    "tenant_id": link.tenant_id,
+                    "reason": verdict.reason,
+                    "withheld": len(verdict.deletes),
+                },
+            )
+        elif verdict.allowed:
+            deletes += verdict.deletes
         by_id = {m.id: m for m in mappings}
         deleted = 0
-        for mapping_id in verdict.deletes:
+        for mapping_id in deletes:
             garoon_id = by_id[mapping_id].garoon_id
             if garoon_id and await self._publish(view, link, garoon_id, envelope, "sweep-gone"):
                 deleted += 1
-        return deleted, ""
+        if held is not None and confirmed:
+            done = held.model_copy(
+                update={"status": HeldDeleteStatus.APPLIED, "applied_at": self._clock()}
+            )
+            await self.store.held_deletes.compare_and_set(done, held.revision)
+        if not verdict.allowed and trusted and verdict.deletes:
+            # Only a listing that worked can show a batch worth reviewing; a failed one is
+            # retried by the next sweep.
+            await self.store.held_deletes.hold(
+                tenant_id=link.tenant_id,
+                user_link_id=link.id,
+                side=Side.GAROON.value,
+                mapping_ids=list(verdict.deletes),
+                reason=verdict.reason,
+                now=self._clock(),
+            )
+        return deleted, "" if verdict.allowed else verdict.reason
 
     async def _publish(
         self, view: TenantView, link: UserLink, event_id: str, envelope: dict[str, Any], src: str
