@@ -56,3 +56,12 @@ def test_simulators_share_no_code_with_the_clients() -> None:
     for client in ("graph_client", "garoon_client"):
         bad += _violations(ROOT / "libs" / client, client, {"graph_sim", "garoon_sim"})
     assert not bad, "\n".join(bad)
+
+
+def test_the_mongodb_simulator_shares_no_code_with_the_store() -> None:
+    """Services never run on it; the store reaches it only through AsyncMongoClient, as it
+    reaches a real server (services and engine must not import it either)."""
+    bad = _violations(ROOT / "libs" / "mongo_sim", "mongo_sim", {"store", "engine"})
+    for folder in [ROOT / "libs" / "store", *(ROOT / "services" / s for s in SERVICES)]:
+        bad += _violations(folder, folder.name, {"mongo_sim"})
+    assert not bad, "\n".join(bad)

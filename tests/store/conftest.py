@@ -1,4 +1,5 @@
-"""The store contract suite runs on every backend: in-memory always, MongoDB when configured."""
+"""The store contract suite runs on every backend: in-memory and the MongoDB simulator always,
+real MongoDB when configured."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from kakehashi.mongo_sim import MongoSimServer
 from kakehashi.store import Store, generate_key, load_key, open_store
 
 KEY = load_key({"KAKEHASHI_ENCRYPTION_KEY": generate_key()})
@@ -24,13 +26,20 @@ class Backend:
 
 
 @pytest.fixture(
-    params=["memory", pytest.param("mongodb", marks=pytest.mark.mongodb)],
+    params=["memory", "mongo_sim", pytest.param("mongodb", marks=pytest.mark.mongodb)],
 )
 async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     database = f"kakehashi_test_{uuid.uuid4().hex[:12]}"
+    server: MongoSimServer | None = None
     if request.param == "memory":
         # A named in-memory store, so a second Store (e.g. with another key) sees the same data.
         url = f"memory://{database}"
+    elif request.param == "mongo_sim":
+        # The production pymongo backend over the wire protocol, against the in-memory MongoDB
+        # simulator (libs/mongo_sim): no server to install.
+        server = MongoSimServer()
+        await server.start()
+        url = server.url
     else:
         url = os.environ.get("MONGODB_URL", "")
         if not url:
@@ -40,6 +49,8 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     cleanup = await backend.open()
     await cleanup.db.drop()
     await cleanup.close()
+    if server is not None:
+        await server.stop()
 
 
 @pytest.fixture

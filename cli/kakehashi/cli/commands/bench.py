@@ -31,7 +31,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--processes", action="store_true",
-        help="each service in its own process: per-service CPU and RSS (needs MongoDB)",
+        help="each service in its own process: per-service CPU and RSS (needs RabbitMQ; "
+        "MongoDB, else the in-memory MongoDB simulator)",
     )  # fmt: skip
     parser.add_argument("--report", default="bench-report.json", help="JSON report (%(default)s)")
     parser.add_argument("--state-dir", default=".kakehashi/bench", help="(%(default)s)")

@@ -43,7 +43,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--users", type=int, default=4, help="linked users to seed (%(default)s)")
     parser.add_argument(
         "--processes", action="store_true",
-        help="each service in its own process (needs RabbitMQ and KAKEHASHI_MONGODB_URL)",
+        help="each service in its own process (needs RabbitMQ; without a MongoDB URL the "
+        "sandbox serves an in-memory MongoDB simulator they share)",
     )  # fmt: skip
     parser.add_argument(
         "--amqp-url", help="RabbitMQ (default KAKEHASHI_AMQP_URL, else 127.0.0.1:5672 if it "

@@ -1,4 +1,4 @@
-"""`kakehashi sim graph|garoon`: run a bundled simulator on its own."""
+"""`kakehashi sim graph|garoon|mongo`: run a bundled simulator on its own."""
 
 from __future__ import annotations
 
@@ -10,15 +10,17 @@ import inspect
 import sys
 
 NAME = "sim"
-HELP = "run the Microsoft Graph or the Garoon simulator standalone"
+HELP = "run the Microsoft Graph, Garoon or in-memory MongoDB simulator standalone"
 
-DEFAULT_PORTS = {"graph": 8443, "garoon": 8081}
+DEFAULT_PORTS = {"graph": 8443, "garoon": 8081, "mongo": 27017}
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("which", choices=sorted(DEFAULT_PORTS), help="the simulator to run")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
-    parser.add_argument("--port", type=int, help="port (default: graph 8443, garoon 8081)")
+    parser.add_argument(
+        "--port", type=int, help="port (default: graph 8443, garoon 8081, mongo 27017)"
+    )
     parser.add_argument(
         "--state-dir",
         default=".kakehashi/graph-sim",

@@ -27,7 +27,8 @@ class SandboxOptions:
     amqp_url: str | None = None
     mongodb_url: str | None = None  # None: in-memory store
     users: int = 4
-    # Each service in its own `kakehashi service NAME` process (needs a shared store: MongoDB).
+    # Each service in its own `kakehashi service NAME` process (needs a shared store: MongoDB,
+    # else the sandbox serves its in-memory MongoDB simulator).
     processes: bool = False
     # False: simulators and seed only, no service (tests of verify and of the simulators).
     services: bool = True

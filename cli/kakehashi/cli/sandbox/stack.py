@@ -21,6 +21,7 @@ from kakehashi.cli.services import UP, load
 from kakehashi.contracts.state import UserLink
 from kakehashi.garoon_sim import GaroonSimServer
 from kakehashi.graph_sim import GraphSimServer
+from kakehashi.mongo_sim import MongoSimServer
 from kakehashi.runtime import ServiceHost, Settings, load_settings, resolve_key
 from kakehashi.runtime.settings import mask_url
 from kakehashi.store import Store, generate_key, open_store
@@ -43,11 +44,11 @@ class Sandbox:
         self.company = company or default_company(options.users)
         self.amqp_url = choose_amqp_url(options.amqp_url)
         self.mongodb_url = options.mongodb_url or os.environ.get("KAKEHASHI_MONGODB_URL") or None
+        # Service processes need a store they share: without a MongoDB, the sandbox serves an
+        # in-memory one over the wire protocol (its URL is known once it listens, in start()).
+        self.mongo_sim: MongoSimServer | None = None
         if options.processes and not self.mongodb_url:
-            raise SandboxError(
-                "each service in its own process needs a store they share: set "
-                "KAKEHASHI_MONGODB_URL (or --mongodb-url)"
-            )
+            self.mongo_sim = MongoSimServer(options.host)
         if options.processes and not self.amqp_url:
             raise SandboxError("each service in its own process needs RabbitMQ")
         state = options.state_dir.resolve()
@@ -83,6 +84,9 @@ class Sandbox:
     # ---------------------------------------------------------------- start
     async def start(self) -> Manifest:
         started = time.monotonic()
+        if self.mongo_sim is not None:
+            await self.mongo_sim.start()
+            self.mongodb_url = self.store_url = self.mongo_sim.url
         await self.graph.start()
         seed_graph(self.graph.sim, self.company)
         await self.garoon.start()
@@ -194,6 +198,8 @@ class Sandbox:
         return f"rabbitmq {mask_url(self.amqp_url)}" if self.amqp_url else "memory"
 
     def describe_store(self) -> str:
+        if self.mongo_sim is not None:
+            return f"in-memory MongoDB simulator {self.mongodb_url}"
         return f"mongodb {mask_url(self.mongodb_url)}" if self.mongodb_url else "memory"
 
     # ---------------------------------------------------------------- stop
@@ -208,6 +214,8 @@ class Sandbox:
         if self.store is not None:
             await self.store.close()
             self.store = None
+        if self.mongo_sim is not None:
+            await self.mongo_sim.stop()
         await self.garoon.stop()
         await self.graph.sim.notifier.aclose()
         await self.graph.stop()
