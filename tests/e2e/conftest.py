@@ -59,9 +59,10 @@ async def simulators(tmp_path: Path, clean_broker: str) -> AsyncIterator[Harness
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Known, unresolved: about one Garoon -> Outlook scenario in ten times out under a loaded
-    # full-suite run and passes when repeated. Rerun those rather than hide them: a scenario
-    # that fails three times in a row still fails the suite.
+    # The timeouts seen in session 1 had two causes, both fixed: an event saved in the second
+    # of linking was left out, and a private Outlook event was recreated in Garoon in a loop.
+    # Since then no scenario needed a rerun; one rerun stays as a guard against a starved CI
+    # machine (2 cores), and pytest reports every rerun, so a flaky scenario is still seen.
     for item in items:
         if item.get_closest_marker("e2e") and not item.get_closest_marker("flaky"):
-            item.add_marker(pytest.mark.flaky(reruns=2))
+            item.add_marker(pytest.mark.flaky(reruns=1))
