@@ -1,7 +1,8 @@
 """The small async collection interface both backends implement.
 
 Repositories are written once against `Collection`; `mongo.py` implements it over
-`pymongo.AsyncMongoClient`, `memory.py` over mongomock for tests and the sandbox.
+`pymongo.AsyncMongoClient`, `memory.py` in memory (dicts with hash indexes, mongomock's
+matcher) for tests and the sandbox.
 """
 
 from __future__ import annotations

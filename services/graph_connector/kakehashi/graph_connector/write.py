@@ -39,7 +39,7 @@ from kakehashi.engine.translate.common import graph_block
 from kakehashi.graph_client import Conflict, NotFound, tag_value
 from kakehashi.graph_connector import bodies
 from kakehashi.graph_connector.mailbox import TAG_ID, Mailbox, event_missing
-from kakehashi.graph_connector.read import Seen, parse_time, read
+from kakehashi.graph_connector.read import Seen, from_raw, parse_time, read
 
 log = logging.getLogger("kakehashi.graph_connector")
 JSON = dict[str, Any]
@@ -69,6 +69,26 @@ async def read_back(mb: Mailbox, event_id: str) -> Seen | None:
 async def _ok(mb: Mailbox, target: str) -> Outcome:
     seen = await read_back(mb, target)
     return Outcome(CommandOutcome.OK, target, seen)
+
+
+async def _ok_as_answered(mb: Mailbox, target: str, answer: JSON, tag: str | None) -> Outcome:
+    """OK with the event as the write answered it, without reading it back.
+
+    Graph answers a POST (201) and a PATCH (200) with the whole event, changeKey included,
+    but never with our extended property (graph-api.md §5): `tag` is what the event holds,
+    as we wrote it or read it just before. An answer for another id (mutable ids change on
+    update) or without a version is read back instead.
+    """
+    if str(answer.get("id")) != target or not answer.get("changeKey"):
+        return await _ok(mb, target)
+    raw = dict(answer)
+    raw.pop("singleValueExtendedProperties", None)
+    if tag is not None:
+        raw["singleValueExtendedProperties"] = [{"id": TAG_ID, "value": tag}]
+    for seen in await from_raw(mb, raw):
+        if seen.source_id == target and not seen.deleted:
+            return Outcome(CommandOutcome.OK, target, seen)
+    return Outcome(CommandOutcome.OK, target, None)
 
 
 # ------------------------------------------------------------------------------ create
@@ -114,7 +134,8 @@ async def create(mb: Mailbox, cmd: SyncCommand) -> Outcome:
     target = str(created["id"])
     if cmd.event.recurrence and cmd.event.recurrence.excluded:
         await _cancel_occurrences(mb, target, set(cmd.event.recurrence.excluded))
-    return await _ok(mb, target)
+        return await _ok(mb, target)  # the answer predates the cancellations
+    return await _ok_as_answered(mb, target, created, cmd.mapping_id)
 
 
 def _writable(cmd: SyncCommand, ev: NormalizedEvent, mb: Mailbox) -> JSON:
@@ -182,12 +203,12 @@ async def _split_occurrence(
         patch.pop("recurrence", None)
         patch["singleValueExtendedProperties"] = [{"id": TAG_ID, "value": cmd.mapping_id}]
         try:
-            await mb.client.update_event(mb.user, target, patch)
+            answer = await mb.client.update_event(mb.user, target, patch)
         except NotFound as exc:
             if not event_missing(exc):
                 raise
             return None  # cancelled meanwhile
-        return await _ok(mb, target)
+        return await _ok_as_answered(mb, target, answer, cmd.mapping_id)
     return None
 
 
@@ -206,11 +227,12 @@ async def update(mb: Mailbox, cmd: SyncCommand) -> Outcome:
         return refused
     groups = {g for g, names in GROUPS.items() if set(names) & set(cmd.fields)}
     patch, exclusions = _patch(mb, cmd, cmd.event, current, groups)
-    if patch:
-        await mb.client.update_event(mb.user, cmd.target_id, patch)
+    # Without a PATCH, the event is as just read (with its tag).
+    answer = await mb.client.update_event(mb.user, cmd.target_id, patch) if patch else current
     if exclusions:
         await _cancel_occurrences(mb, cmd.target_id, exclusions)
-    return await _ok(mb, cmd.target_id)
+        return await _ok(mb, cmd.target_id)  # the answer predates the cancellations
+    return await _ok_as_answered(mb, cmd.target_id, answer, tag_value(current, TAG_ID))
 
 
 def _patch(
