@@ -119,3 +119,20 @@ def _b64(text: str) -> str:
     import base64
 
     return base64.b64encode(text.encode()).decode()
+
+
+async def test_a_second_sandbox_on_the_same_vhost_is_refused_with_the_way_out(
+    running: SandboxProcess, sandbox_amqp_url: str, tmp_path: Path
+) -> None:
+    # Both would declare the same queues and take each other's messages.
+    from kakehashi.cli.sandbox.options import SandboxOptions
+    from kakehashi.cli.sandbox.stack import Sandbox, SandboxError
+
+    options = SandboxOptions.ephemeral(tmp_path / "second")
+    options.amqp_url = sandbox_amqp_url
+    with pytest.raises(SandboxError, match="another Kakehashi is consuming") as refused:
+        async with Sandbox(options):
+            pass
+    assert "KAKEHASHI_AMQP_URL" in str(refused.value)
+    assert running.proc is not None
+    assert running.proc.poll() is None  # the first one runs on, undisturbed

@@ -17,6 +17,7 @@ from kakehashi.cli.sandbox.processes import ServiceProcesses
 from kakehashi.cli.sandbox.render import build_manifest
 from kakehashi.cli.sandbox.seed import seed_garoon, seed_graph, seed_store, tenant_document
 from kakehashi.cli.sandbox.subscriptions import subscribe_all
+from kakehashi.cli.sandbox.vhost_check import busy_message, consumers_on
 from kakehashi.cli.services import UP, load
 from kakehashi.contracts.state import UserLink
 from kakehashi.garoon_sim import GaroonSimServer
@@ -84,6 +85,10 @@ class Sandbox:
     # ---------------------------------------------------------------- start
     async def start(self) -> Manifest:
         started = time.monotonic()
+        if self.amqp_url and self.options.services:
+            busy = await consumers_on(self.amqp_url)
+            if busy:
+                raise SandboxError(busy_message(busy))
         if self.mongo_sim is not None:
             await self.mongo_sim.start()
             self.mongodb_url = self.store_url = self.mongo_sim.url
