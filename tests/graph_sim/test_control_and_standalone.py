@@ -6,6 +6,9 @@ import asyncio
 import contextlib
 import json
 import ssl
+import subprocess
+import sys
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -167,3 +170,24 @@ async def test_standalone_serve(tmp_path: Path, capsys: pytest.CaptureFixture[st
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+def test_kakehashi_sim_graph_runs_standalone_and_serves_verified_tls(tmp_path: Path) -> None:
+    # What docs/simulators.md tells a reader to run, run as printed: the console script.
+    exe = Path(sys.executable).parent / "kakehashi"
+    args = [str(exe), "sim", "graph", "--port", "0", "--state-dir", str(tmp_path)]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(3)]  # blocks until printed (or EOF)
+        assert lines[2], f"no start-up lines; stderr: {proc.stderr.read() if proc.stderr else ''}"
+        info = json.loads(lines[2])
+        tenant = info["tenants"][0]["tenantId"]
+        context = ssl.create_default_context(cafile=info["caFile"])
+        url = f"{info['url']}/{tenant}/v2.0/.well-known/openid-configuration"
+        with urllib.request.urlopen(url, timeout=10, context=context) as resp:
+            assert resp.status == 200
+            assert json.loads(resp.read())["token_endpoint"].endswith("/oauth2/v2.0/token")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

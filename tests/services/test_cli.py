@@ -45,7 +45,7 @@ def test_sim_passes_host_port_and_state_dir(monkeypatch, tmp_path):
         main(["sim", "graph", "--host", "0.0.0.0", "--port", "1234", "--state-dir", str(tmp_path)])
         == 0
     )
-    assert calls == [("0.0.0.0", 1234, str(tmp_path))]
+    assert calls == [("0.0.0.0", 1234, tmp_path)]
 
 
 @pytest.mark.parametrize("name", sorted(PACKAGES))

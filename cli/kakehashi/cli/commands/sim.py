@@ -8,6 +8,7 @@ import contextlib
 import importlib
 import inspect
 import sys
+from pathlib import Path
 
 NAME = "sim"
 HELP = "run the Microsoft Graph, Garoon or in-memory MongoDB simulator standalone"
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     port = args.port if args.port is not None else DEFAULT_PORTS[args.which]
     if args.which == "graph":
-        result = module.serve(args.host, port, args.state_dir)
+        result = module.serve(args.host, port, Path(args.state_dir))
     else:
         result = module.serve(args.host, port)
     if inspect.iscoroutine(result):  # serve() may block itself or hand back a coroutine
