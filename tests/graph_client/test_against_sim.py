@@ -220,6 +220,23 @@ async def test_batch_against_sim(env: Env) -> None:
     assert out[2]["body"]["subject"] == "B2"
 
 
+async def test_delete_events_reports_each_outcome(env: Env) -> None:
+    user = "sato@contoso.example"
+    made = [
+        await env.client.create_event(user, event_body(f"D{i}"), transaction_id=f"tx-d{i}")
+        for i in range(2)
+    ]
+    out = await env.client.delete_events(user, [made[0]["id"], "missing", made[1]["id"]])
+    assert out[0] is None
+    assert out[2] is None
+    assert isinstance(out[1], NotFound)
+    [alone] = await env.client.delete_events(user, ["missing"])  # one: no batch needed
+    assert isinstance(alone, NotFound)
+    for event in made:
+        with pytest.raises(NotFound):
+            await env.client.get_event(user, event["id"])
+
+
 @pytest.fixture
 async def webhook(aiohttp_server: Any) -> TestServer:
     async def receive(request: web.Request) -> web.Response:

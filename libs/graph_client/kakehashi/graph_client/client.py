@@ -11,7 +11,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kakehashi.graph_client.batch import run_batch
-from kakehashi.graph_client.errors import ProtocolError, TeamsNotEnabled
+from kakehashi.graph_client.errors import (
+    GraphError,
+    ProtocolError,
+    TeamsNotEnabled,
+    error_from_response,
+)
 from kakehashi.graph_client.transport import GraphTransport, quote_segment
 
 JSON = dict[str, Any]
@@ -176,6 +181,25 @@ class GraphClient(GraphTransport):
     async def delete_event(self, user: str, event_id: str, *, if_match: str | None = None) -> None:
         headers = {"If-Match": if_match} if if_match else None
         await self.request("DELETE", _event(user, event_id), mailbox=user, headers=headers)
+
+    async def delete_events(self, user: str, event_ids: Sequence[str]) -> list[GraphError | None]:
+        """Delete several events of one mailbox, 20 to a `$batch` call (one request for one
+        event); per event None when deleted, else the error Graph answered for it."""
+        if len(event_ids) == 1:
+            try:
+                await self.delete_event(user, event_ids[0])
+            except GraphError as exc:
+                return [exc]
+            return [None]
+        answers = await self.batch(
+            [{"method": "DELETE", "url": _event(user, event_id)} for event_id in event_ids]
+        )
+        return [
+            None
+            if 200 <= int(a.get("status", 0)) < 300
+            else error_from_response(int(a.get("status", 0)), a.get("body"), a.get("headers") or {})
+            for a in answers
+        ]
 
     async def cancel_event(self, user: str, event_id: str, comment: str = "") -> None:
         """Organizer only: cancel and notify attendees."""

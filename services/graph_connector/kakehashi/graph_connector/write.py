@@ -314,10 +314,15 @@ async def _cancel_occurrences(mb: Mailbox, master_id: str, days: set[date]) -> N
     tz = graph_translate.from_graph(master, mb.translation).timezone
     start = timezones.local_midnight(min(days), tz)
     end = timezones.local_midnight(max(days) + timedelta(days=1), tz)
+    doomed = []
     for item in await mb.client.instances(mb.user, master_id, start, end):
         when = parse_time(item.get("originalStart"))
         if item.get("type") == "occurrence" and when and timezones.local_date(when, tz) in days:
-            await _delete_quietly(mb, str(item["id"]))  # cancelled meanwhile: as wanted
+            doomed.append(str(item["id"]))
+    # One $batch call per 20 occurrences rather than one DELETE each.
+    for error in await mb.client.delete_events(mb.user, doomed) if doomed else []:
+        if error is not None and not (isinstance(error, NotFound) and event_missing(error)):
+            raise error  # cancelled meanwhile is as wanted; anything else is not
 
 
 # ------------------------------------------------------------------------------ delete
