@@ -5,17 +5,21 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import AsyncIterator
 
+import aio_pika
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client import REGISTRY
+from yarl import URL
 
-from kakehashi.bus import MemoryProcessedLog, Poison, Retry, Unroutable
+from kakehashi.bus import MemoryProcessedLog, Poison, RabbitBus, Retry, Unroutable
 from kakehashi.contracts import GaroonHint, GraphHint, Message
 from tests.bus.conftest import Harness, Raw
+from tests.bus.tcp_proxy import TcpProxy
 from tests.support.waiting import wait_until
 
 
@@ -323,3 +327,106 @@ async def test_stop_consuming_drains_in_flight_handler(harness: Harness, unique_
     # The drained message was acked; new messages are no longer taken.
     await bus.publish(hint("2"))
     assert await harness.depth(unique_name) == 1
+
+
+async def test_handler_and_publish_histograms_record_observations(
+    harness: Harness, unique_name: str
+) -> None:
+    bus = await harness.bus()
+    spec = harness.spec(unique_name, max_attempts=1)
+    await bus.declare([spec])
+    confirms_before = sample("kakehashi_bus_publish_confirm_seconds_count")
+    for n in range(3):
+        await bus.publish(hint(str(n)))
+    # One observation per confirmed publish.
+    assert sample("kakehashi_bus_publish_confirm_seconds_count") == confirms_before + 3
+
+    durations: list[float] = []
+    count = "kakehashi_bus_handler_duration_seconds_count"
+    total = "kakehashi_bus_handler_duration_seconds_sum"
+
+    async def handler(message: Message) -> None:
+        started = time.perf_counter()
+        try:
+            if isinstance(message, GaroonHint) and message.event_id == "1":
+                raise Poison("cannot be synced")
+        finally:
+            durations.append(time.perf_counter() - started)
+
+    await bus.consume(spec, handler)
+    # Successful and failing deliveries are both timed, per queue.
+    await wait_until(lambda: sample(count, queue=unique_name) == 3, message="three observations")
+    assert len(durations) == 3
+    assert sample(total, queue=unique_name) >= sum(durations)
+    assert sample(count, queue=f"{unique_name}.other") == 0
+
+
+@pytest.fixture
+async def rabbit(unique_name: str, amqp_url: str) -> AsyncIterator[Harness]:
+    h = Harness("rabbitmq", f"{unique_name}.x", amqp_url)
+    yield h
+    await h.cleanup()
+
+
+@pytest.mark.rabbitmq
+async def test_messages_are_persistent_on_rabbitmq(
+    rabbit: Harness, unique_name: str, amqp_url: str
+) -> None:
+    """Delivery mode 2: a broker restart does not lose queued or dead-lettered messages."""
+    bus = await rabbit.bus()
+    work = rabbit.spec(unique_name)
+    await bus.declare([work])
+    await bus.publish(hint())
+
+    conn = await aio_pika.connect(amqp_url)
+    try:
+        channel = await conn.channel()
+        queue = await channel.declare_queue(unique_name, passive=True)
+        queued = await queue.get(fail=False)
+        assert queued is not None
+        assert queued.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+        await queued.nack(requeue=True)
+
+        async def handler(message: Message) -> None:
+            raise Poison("never syncable")
+
+        await bus.consume(work, handler)
+
+        async def parked() -> aio_pika.abc.AbstractIncomingMessage | None:
+            dlq = await channel.declare_queue(work.dead_letter_queue, passive=True)
+            return await dlq.get(fail=False)
+
+        dead = await wait_until(parked, message="dead letter")
+        assert dead.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+        await dead.nack(requeue=True)
+    finally:
+        await conn.close()
+
+
+@pytest.mark.rabbitmq
+async def test_rabbit_bus_publishes_and_consumes_on_separate_connections(
+    rabbit: Harness, unique_name: str, amqp_url: str
+) -> None:
+    target = URL(amqp_url)
+    proxy = TcpProxy(target.host or "127.0.0.1", target.port or 5672)
+    await proxy.start()
+    try:
+        url = str(target.with_host("127.0.0.1").with_port(proxy.port))
+        bus = await rabbit.bus(url=url)
+        assert isinstance(bus, RabbitBus)
+        assert proxy.connections_made == 2  # one for publishing, one for consuming
+        spec = rabbit.spec(unique_name)
+        received: list[Message] = []
+
+        async def handler(message: Message) -> None:
+            received.append(message)
+
+        await bus.consume(spec, handler)
+        assert proxy.connections_made == 2  # consuming opened no further connection
+        # The consuming side dies: publishing carries on, on its own connection.
+        await rabbit.cut_consumer(bus)
+        await bus.publish(hint("after the consumer died"))
+        assert await rabbit.depth(unique_name) == 1
+        assert received == []
+    finally:
+        await proxy.close()

@@ -19,7 +19,7 @@ from kakehashi.graph_sim import GraphSimServer, GraphSimulator, create_app
 from kakehashi.graph_sim.standalone import DEMO_CLIENT_ID, DEMO_SECRET, DEMO_TENANT_ID, serve
 from tests.support.waiting import wait_until
 
-from .conftest import SCOPE, event_body
+from .conftest import SCOPE, Graph, Seeded, event_body
 
 
 async def test_control_api_seed_act_inspect(
@@ -103,6 +103,57 @@ async def test_control_api_seed_act_inspect(
     assert seeded["tenants"][0]["apps"] == ["c1"]
     assert len(server.sim.rooms) == 1
     del user
+
+
+async def test_request_log_counts_per_endpoint(
+    graph: Graph, seeded: Seeded, server: GraphSimServer
+) -> None:
+    control = f"{server.base_url}/_sim"
+    async with graph.session.delete(f"{control}/requests") as resp:
+        assert resp.status == 204
+    alice = seeded.alice
+    ev = (await graph.post(f"/users/{alice}/events", event_body())).body
+    await graph.get(f"/users/{alice}/events/{ev['id']}")
+    await graph.get(f"/users/alice@contoso.example/events/{ev['id']}")  # by UPN: same route
+    await graph.patch(f"/users/{alice}/events/{ev['id']}", {"subject": "renamed"})
+    window = "startDateTime=2026-05-01T00:00:00Z&endDateTime=2026-06-01T00:00:00Z"
+    await graph.get(f"/users/{alice}/calendarView?{window}")
+    batch = await graph.post(
+        "/$batch",
+        {
+            "requests": [
+                {"id": "1", "method": "GET", "url": f"/users/{alice}/events/{ev['id']}"},
+                {"id": "2", "method": "GET", "url": f"/users/{seeded.bob}/events"},
+            ]
+        },
+    )
+    assert [r["status"] for r in batch.body["responses"]] == [200, 200]
+    assert (await graph.get(f"/users/{alice}/events/no-such-id")).status == 404
+    async with graph.session.get(f"{control}/stats") as resp:
+        stats = await resp.json()
+    assert stats["perEndpoint"] == {
+        "POST /v1.0/users/{user}/events": 1,
+        "GET /v1.0/users/{user}/events/{event}": 4,  # 2 direct + 1 batched + 1 not found
+        "PATCH /v1.0/users/{user}/events/{event}": 1,
+        "GET /v1.0/users/{user}/calendarView": 1,
+        "POST /v1.0/$batch": 1,
+        "GET /v1.0/users/{user}/events": 1,
+    }
+    assert stats["requests"] == 9
+    assert stats["status"] == {"201": 1, "200": 7, "404": 1}
+    async with graph.session.get(f"{control}/requests") as resp:
+        log = await resp.json()
+    assert sum(1 for r in log if r["batch"]) == 2
+    # Requests by UPN are counted against the same mailbox as requests by id.
+    per_event = [r["mailbox"] for r in log if r["endpoint"] == "/v1.0/users/{user}/events/{event}"]
+    assert per_event == [alice] * 5  # 4 GETs and the PATCH
+    assert all(r["app"] == seeded.client_id for r in log)
+    async with graph.session.delete(f"{control}/requests") as resp:
+        assert resp.status == 204
+    async with graph.session.get(f"{control}/stats") as resp:
+        cleared = await resp.json()
+    assert cleared["requests"] == 0
+    assert cleared["perEndpoint"] == {}
 
 
 async def test_create_app_runs_without_tls(aiohttp_client: Any) -> None:

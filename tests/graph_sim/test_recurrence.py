@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+
 from kakehashi.graph_sim import recurrence
 
 from .conftest import Graph, Seeded
@@ -172,3 +174,92 @@ async def test_series_occurrences_exceptions_and_cancellations(
         },
     )
     assert (await graph.post(f"/users/{seeded.alice}/events", bad)).status == 400
+
+
+# (pattern, range, series start date, query window [from, to), expected local dates)
+HTTPS_CASES: dict[str, tuple[dict[str, Any], dict[str, Any], str, tuple[str, str], list[str]]] = {
+    "daily": (
+        {"type": "daily", "interval": 3},
+        {"type": "noEnd"},
+        "2026-04-01",
+        ("2026-04-01", "2026-04-15"),
+        ["2026-04-01", "2026-04-04", "2026-04-07", "2026-04-10", "2026-04-13"],
+    ),
+    "weekly": (
+        # 2026-04-01 is a Wednesday: the first occurrence is the Thursday after it.
+        {"type": "weekly", "interval": 1, "daysOfWeek": ["tuesday", "thursday"]},
+        {"type": "endDate", "endDate": "2026-04-30"},
+        "2026-04-01",
+        ("2026-04-01", "2026-04-15"),
+        ["2026-04-02", "2026-04-07", "2026-04-09", "2026-04-14"],
+    ),
+    "absoluteMonthly": (
+        {"type": "absoluteMonthly", "interval": 1, "dayOfMonth": 15},
+        {"type": "noEnd"},
+        "2026-01-15",
+        ("2026-01-01", "2026-05-01"),
+        ["2026-01-15", "2026-02-15", "2026-03-15", "2026-04-15"],
+    ),
+    "relativeMonthly": (
+        {"type": "relativeMonthly", "interval": 2, "daysOfWeek": ["wednesday"], "index": "third"},
+        {"type": "noEnd"},
+        "2026-01-01",
+        ("2026-01-01", "2026-07-01"),
+        ["2026-01-21", "2026-03-18", "2026-05-20"],
+    ),
+    "absoluteYearly": (
+        {"type": "absoluteYearly", "interval": 1, "dayOfMonth": 4, "month": 7},
+        {"type": "numbered", "numberOfOccurrences": 3},
+        "2026-07-04",
+        ("2026-01-01", "2031-01-01"),
+        ["2026-07-04", "2027-07-04", "2028-07-04"],
+    ),
+    "relativeYearly": (
+        {
+            "type": "relativeYearly",
+            "interval": 1,
+            "daysOfWeek": ["friday"],
+            "index": "last",
+            "month": 11,
+        },
+        {"type": "endDate", "endDate": "2028-12-31"},
+        "2026-01-01",
+        ("2026-01-01", "2031-01-01"),
+        ["2026-11-27", "2027-11-26", "2028-11-24"],
+    ),
+}
+
+TOKYO = {"Prefer": 'outlook.timezone="Tokyo Standard Time"'}
+
+
+@pytest.mark.parametrize("kind", sorted(HTTPS_CASES))
+async def test_each_pattern_expands_over_https(graph: Graph, seeded: Seeded, kind: str) -> None:
+    pattern, rng, first, (since, until), expected = HTTPS_CASES[kind]
+    created = await graph.post(
+        f"/users/{seeded.alice}/events",
+        {
+            "subject": f"Series {kind}",
+            "start": {"dateTime": f"{first}T09:00:00", "timeZone": "Tokyo Standard Time"},
+            "end": {"dateTime": f"{first}T09:30:00", "timeZone": "Tokyo Standard Time"},
+            "recurrence": {"pattern": pattern, "range": {"startDate": first, **rng}},
+        },
+    )
+    assert created.status == 201, created.body
+    master = created.body
+    assert master["type"] == "seriesMaster"
+    assert master["recurrence"]["pattern"]["type"] == kind
+    window = f"startDateTime={since}T00:00:00%2B09:00&endDateTime={until}T00:00:00%2B09:00"
+    inst = await graph.get(
+        f"/users/{seeded.alice}/events/{master['id']}/instances?{window}", headers=TOKYO
+    )
+    assert inst.status == 200, inst.body
+    assert "@odata.nextLink" not in inst.body
+    rows = inst.body["value"]
+    assert [r["start"]["dateTime"][:10] for r in rows] == expected
+    assert {(r["start"]["dateTime"][11:16], r["end"]["dateTime"][11:16]) for r in rows} == {
+        ("09:00", "09:30")
+    }
+    assert all(r["type"] == "occurrence" and r["seriesMasterId"] == master["id"] for r in rows)
+    view = await graph.get(f"/users/{seeded.alice}/calendarView?{window}", headers=TOKYO)
+    assert [v["start"]["dateTime"][:10] for v in view.body["value"]] == expected
+    assert {v["id"] for v in view.body["value"]} == {r["id"] for r in rows}

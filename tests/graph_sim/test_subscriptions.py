@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,15 +22,20 @@ from .conftest import Graph, Seeded, event_body
 class Webhook:
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
+        self.posts: list[list[dict[str, Any]]] = []  # the `value` of each accepted POST
         self.validations: list[str] = []
         self.fail_next = 0
         self.echo_validation = True
+        # When set, the validation answer waits until this event is set (a slow endpoint).
+        self.hold_validation: asyncio.Event | None = None
         self.url = ""
 
     async def handle(self, request: web.Request) -> web.Response:
         token = request.query.get("validationToken")
         if token is not None:
             self.validations.append(token)
+            if self.hold_validation is not None:
+                await self.hold_validation.wait()
             if not self.echo_validation:
                 return web.Response(status=500)
             return web.Response(text=token, content_type="text/plain")
@@ -36,6 +43,7 @@ class Webhook:
         if self.fail_next > 0:
             self.fail_next -= 1
             return web.Response(status=503)
+        self.posts.append(body["value"])
         self.received.extend(body["value"])
         return web.Response(status=202)
 
@@ -55,6 +63,8 @@ async def webhook() -> AsyncIterator[Webhook]:
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     hook.url = f"http://127.0.0.1:{port}/notify"
     yield hook
+    if hook.hold_validation is not None:
+        hook.hold_validation.set()  # let a held answer finish so the runner can shut down
     await runner.cleanup()
 
 
@@ -140,6 +150,57 @@ async def test_subscription_rules(
     failed = await _subscribe(graph, seeded.alice, webhook)
     assert failed.status == 400
     assert failed.body["error"]["code"] == "ValidationError"
+
+
+async def test_slow_validation_answer_fails_creation(
+    graph: Graph, seeded: Seeded, webhook: Webhook, server: GraphSimServer
+) -> None:
+    # Graph gives the endpoint 10 s to echo the token; the switch shortens that for the test.
+    assert server.sim.switches.validation_timeout_seconds == 10.0
+    server.sim.set_switches(validation_timeout_seconds=0.3)
+    webhook.hold_validation = asyncio.Event()
+    started = time.monotonic()
+    slow = await _subscribe(graph, seeded.alice, webhook)
+    elapsed = time.monotonic() - started
+    assert slow.status == 400
+    assert slow.body["error"]["code"] == "ValidationError"
+    assert 0.3 <= elapsed < 5  # gave up at the limit, not after Graph's full 10 s
+    assert webhook.validations  # the endpoint was asked, it just answered too late
+    attempt = [d for d in server.sim.notifier.deliveries if d["kind"] == "validation"][-1]
+    assert attempt["ok"] is False
+    assert "Timeout" in attempt["error"]
+    assert (await graph.get("/subscriptions")).body["value"] == []
+    # The same endpoint answering in time is accepted.
+    webhook.hold_validation.set()
+    webhook.hold_validation = None
+    ok = await _subscribe(graph, seeded.alice, webhook)
+    assert ok.status == 201, ok.body
+    assert [s["id"] for s in (await graph.get("/subscriptions")).body["value"]] == [ok.body["id"]]
+
+
+async def test_changes_within_one_batch_window_arrive_in_one_post(
+    graph: Graph, seeded: Seeded, webhook: Webhook, server: GraphSimServer
+) -> None:
+    sub_a = (await _subscribe(graph, seeded.alice, webhook)).body
+    sub_b = (await _subscribe(graph, seeded.bob, webhook)).body
+    server.sim.set_switches(notification_delay_ms=0, notification_batch_window_ms=800)
+    created = [
+        (await graph.post(f"/users/{seeded.alice}/events", event_body("one"))).body["id"],
+        (await graph.post(f"/users/{seeded.alice}/events", event_body("two"))).body["id"],
+        (await graph.post(f"/users/{seeded.bob}/events", event_body("three"))).body["id"],
+    ]
+    await wait_until(lambda: len(webhook.changes()) == 3, message="three notifications")
+    assert len(webhook.posts) == 1  # one POST, several entries in `value`
+    batch = webhook.posts[0]
+    assert [i["resourceData"]["id"] for i in batch] == created
+    assert {i["changeType"] for i in batch} == {"created"}
+    # One POST may carry items for several subscriptions.
+    assert [i["subscriptionId"] for i in batch] == [sub_a["id"], sub_a["id"], sub_b["id"]]
+    # A change after the window closed comes in a POST of its own.
+    server.sim.set_switches(notification_batch_window_ms=10)
+    await graph.post(f"/users/{seeded.alice}/events", event_body("later"))
+    await wait_until(lambda: len(webhook.posts) == 2, message="second POST")
+    assert len(webhook.posts[1]) == 1
 
 
 async def test_retries_drop_duplicate_and_expiry(

@@ -12,7 +12,8 @@ from kakehashi.bus import MemoryBus, QueueSpec
 from kakehashi.bus.api import Handler
 from kakehashi.contracts import GraphLifecycle, routing
 from kakehashi.runtime import CONTEXT, Service, ServiceContext, ServiceHost, Settings, queue_spec
-from kakehashi.store import open_store
+from kakehashi.store import Store, StoreUnavailable, open_store
+from kakehashi.store.memory import MemoryDatabase
 from tests.support.waiting import wait_until
 
 KEY = b"k" * 32
@@ -29,6 +30,21 @@ class FlakyBus(MemoryBus):
         if not self.up:
             raise ConnectionRefusedError("broker down")
         await super().connect()
+
+
+class FlakyStore(Store):
+    """A store whose ping fails until `up` is set, like a database still starting."""
+
+    def __init__(self) -> None:
+        super().__init__(MemoryDatabase(), key=KEY)
+        self.up = False
+        self.pings = 0
+
+    async def ping(self) -> None:
+        self.pings += 1
+        if not self.up:
+            raise StoreUnavailable("MongoDB unreachable for database 'kakehashi'")
+        await super().ping()
 
 
 class Recorder(Service):
@@ -97,6 +113,35 @@ async def test_ready_only_after_the_broker_comes_up_and_drains_on_shutdown():
         await asyncio.wait_for(shutdown, 10)
     assert service.handled == [message.message_id]
     assert service.stopped
+
+
+async def test_not_ready_while_the_store_is_down_then_ready_when_it_is_back():
+    settings = Settings(service_name="renewal", http_host="127.0.0.1", http_port=0)
+    store = FlakyStore()
+    host = ServiceHost([Recorder()], settings, bus=MemoryBus(), store=store)
+    await host.start()
+    port = host.ports["renewal"]
+    try:
+        async with aiohttp.ClientSession() as http:
+            assert (await status(http, port, "/healthz"))[0] == 200  # alive, just not ready
+            # Several failed pings (retried with back-off) all leave the host not ready.
+            await wait_until(lambda: store.pings >= 2, message="store retried")
+            code, body = await status(http, port, "/readyz")
+            assert code == 503
+            assert "store unavailable" in body
+            assert "MongoDB unreachable" in body
+            metrics = (await status(http, port, "/metrics"))[1]
+            assert 'kakehashi_service_ready{service="renewal"} 0.0' in metrics
+
+            store.up = True
+
+            async def ready() -> bool:
+                return (await status(http, port, "/readyz"))[0] == 200
+
+            await wait_until(ready, timeout=10, message="/readyz 200 once the store is back")
+            assert '"ready"' in (await status(http, port, "/readyz"))[1]
+    finally:
+        await host.shutdown()
 
 
 class KillableBus(MemoryBus):
