@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 from pydantic import SecretStr
 
-from kakehashi.bus import MemoryBus, MemoryProcessedLog, QueueSpec
+from kakehashi.bus import QueueSpec
 from kakehashi.bus.api import Bus
 from kakehashi.contracts import Message
 from kakehashi.contracts.envelope import new_id
@@ -46,6 +46,7 @@ from kakehashi.garoon_connector.handlers import Connector
 from kakehashi.garoon_sim import GaroonSimServer
 from kakehashi.runtime import ServiceContext, Settings
 from kakehashi.store import Store, generate_key, load_key, open_store
+from tests.support.buses import BusKind, BusUnderTest, bus_of
 from tests.support.collect import collect, observations_of, result_of
 from tests.support.context import service_context
 from tests.support.messages import sync_command
@@ -184,8 +185,17 @@ class Harness:
 
 
 @asynccontextmanager
-async def harness(*, bus: Bus | None = None, prefix: str = "") -> AsyncIterator[Harness]:
-    async with GaroonSimServer(port=0, basic_auth=("web", "front-pw")) as srv:
+async def harness(
+    *, bus: Bus | None = None, prefix: str = "", bus_kind: BusKind = "memory"
+) -> AsyncIterator[Harness]:
+    """`bus` and `prefix`: the caller's bus and queue names (the caller deletes the queues);
+    otherwise a bus of `bus_kind`, cleaned up here."""
+    async with (
+        bus_of(bus_kind) as own,
+        GaroonSimServer(port=0, basic_auth=("web", "front-pw")) as srv,
+    ):
+        chosen = own if bus is None else BusUnderTest(bus, prefix)
+        bus, prefix = chosen.bus, chosen.prefix
         sim = srv.sim
         sim.settings.edit_requires_attendance = False
         sim.add_user("svc", "Sync service", password="svc-pw", id=1)
@@ -218,10 +228,9 @@ async def harness(*, bus: Bus | None = None, prefix: str = "") -> AsyncIterator[
             links.append(link)
         settings = Settings(service_name="garoon_connector", http_host="127.0.0.1", http_port=0)
         http = aiohttp.ClientSession()
-        bus = bus or MemoryBus(processed=MemoryProcessedLog())
         ctx = service_context(settings, bus=bus, store=store, http=http)
         connector = Connector.build(ctx)
-        h = Harness(srv, store, bus, ctx, connector, links[0], links[1])
+        h = Harness(srv, store, bus, ctx, connector, links[0], links[1], specs=chosen.specs)
         try:
             await bus.connect()
             await collect(bus, h.specs, f"{prefix}test.observed", ("observed.garoon",), h.observed)

@@ -15,6 +15,7 @@ from kakehashi.engine.occurrences import split_create
 from kakehashi.garoon_client import TransportError
 from kakehashi.garoon_connector.read import MARKER
 from tests.garoon_connector.support import Harness, harness, normalized, rest_event, soon, tokyo
+from tests.support.buses import BusKind, on_both_buses
 from tests.support.waiting import wait_until
 
 
@@ -70,10 +71,11 @@ async def test_create_replayed_finds_the_first_copy() -> None:
         assert len(h.events_titled("Once only")) == 1
 
 
+@on_both_buses
 async def test_create_retried_after_a_lost_response_makes_one_event(
-    monkeypatch: pytest.MonkeyPatch,
+    bus_kind: BusKind, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with harness() as h:
+    async with harness(bus_kind=bus_kind) as h:
         view = await h.connector.cache.get("t1")
         real = view.client.create_event
         calls: list[int] = []

@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 from pydantic import SecretStr
 
-from kakehashi.bus import MemoryBus, MemoryProcessedLog, QueueSpec
+from kakehashi.bus import QueueSpec
 from kakehashi.bus.api import Bus
 from kakehashi.contracts import Message
 from kakehashi.contracts.event import NormalizedEvent, Person
@@ -36,6 +36,7 @@ from kakehashi.graph_sim import GraphSimServer
 from kakehashi.runtime import ServiceContext, Settings
 from kakehashi.runtime.host import client_session
 from kakehashi.store import Store, generate_key, load_key, open_store
+from tests.support.buses import BusKind, BusUnderTest, bus_of
 from tests.support.collect import collect, observations_of, result_of
 from tests.support.context import service_context
 from tests.support.messages import sync_command
@@ -146,9 +147,18 @@ class Harness:
 
 @asynccontextmanager
 async def harness(
-    *, bus: Bus | None = None, request_timeout: float = 60.0, prefix: str = ""
+    *,
+    bus: Bus | None = None,
+    request_timeout: float = 60.0,
+    prefix: str = "",
+    bus_kind: BusKind = "memory",
 ) -> AsyncIterator[Harness]:
-    async with GraphSimServer(port=0, tls=True) as srv:
+    """`bus` and `prefix`: the caller's bus and queue names (the caller deletes the queues;
+    the production retry delays apply); otherwise a bus of `bus_kind`, cleaned up here."""
+    retry_delays = RETRY_DELAYS if prefix else (0.2, 0.5, 1.0)
+    async with bus_of(bus_kind) as own, GraphSimServer(port=0, tls=True) as srv:
+        chosen = own if bus is None else BusUnderTest(bus, prefix)
+        bus, prefix = chosen.bus, chosen.prefix
         sim = srv.sim
         sim_tenant = sim.add_tenant("contoso.example")
         app = sim.add_app(sim_tenant.id, secret="s3cret")
@@ -186,10 +196,11 @@ async def harness(
             ca_file=str(srv.ca_file),
         )
         http: aiohttp.ClientSession = client_session(settings)
-        bus = bus or MemoryBus(processed=MemoryProcessedLog())
         ctx = service_context(settings, bus=bus, store=store, http=http)
         connector = GraphConnector(ctx, request_timeout=request_timeout)
-        h = Harness(srv, store, bus, ctx, connector, sim_tenant.id, links[0], links[1])
+        h = Harness(
+            srv, store, bus, ctx, connector, sim_tenant.id, links[0], links[1], specs=chosen.specs
+        )
         try:
             await bus.connect()
             await collect(bus, h.specs, f"{prefix}test.observed", ("observed.graph",), h.observed)
@@ -198,7 +209,7 @@ async def harness(
                 spec = QueueSpec(
                     name=f"{prefix}{queue}",
                     bindings=BINDINGS[queue],
-                    retry_delays=(0.2, 0.5, 1.0) if not prefix else RETRY_DELAYS,
+                    retry_delays=retry_delays,
                 )
                 h.specs.append(spec)
                 await bus.consume(spec, handler)

@@ -11,10 +11,14 @@ from kakehashi.contracts.messages import CommandOp, CommandOutcome
 from kakehashi.graph_connector.metrics import GRAPH_THROTTLED
 from kakehashi.graph_sim.errors import GraphError as SimGraphError
 from tests.graph_connector.support import harness, next_monday, normalized
+from tests.support.buses import BusKind, on_both_buses
 
 
-async def test_a_429_storm_keeps_four_calls_per_mailbox_and_every_command_completes() -> None:
-    async with harness() as h:
+@on_both_buses
+async def test_a_429_storm_keeps_four_calls_per_mailbox_and_every_command_completes(
+    bus_kind: BusKind,
+) -> None:
+    async with harness(bus_kind=bus_kind) as h:
         h.sim.set_switches(latency_ms=40)
         # Three answers of 429 with Retry-After: 1 on event writes, in the middle of the burst.
         h.sim.add_fault(r"/events$", method="POST", status=429, retry_after="1", count=3)
@@ -53,8 +57,9 @@ async def test_the_simulators_concurrency_limit_is_never_hit() -> None:
         assert 1 <= h.sim.stats()["maxConcurrencyPerMailbox"][h.sato.graph_user_id] <= 4
 
 
-async def test_token_expiry_mid_run() -> None:
-    async with harness() as h:
+@on_both_buses
+async def test_token_expiry_mid_run(bus_kind: BusKind) -> None:
+    async with harness(bus_kind=bus_kind) as h:
         one = h.command(CommandOp.CREATE, event=normalized("Before", next_monday()))
         await h.send(one)
         assert (await h.result_of(one)).outcome == CommandOutcome.OK
@@ -66,11 +71,12 @@ async def test_token_expiry_mid_run() -> None:
         assert len(h.mailbox()) == 2
 
 
+@on_both_buses
 @pytest.mark.parametrize("duplicate", ["return_original", "conflict"])
 async def test_a_create_whose_answer_was_lost_is_made_once(
-    duplicate: str, monkeypatch: pytest.MonkeyPatch
+    duplicate: str, bus_kind: BusKind, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with harness() as h:
+    async with harness(bus_kind=bus_kind) as h:
         h.sim.set_switches(transaction_id_duplicate=duplicate)
         original = h.sim.calendar.create
         made: list[str] = []

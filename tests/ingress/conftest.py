@@ -1,4 +1,5 @@
-"""Fixtures: an ingress app on an in-memory bus and store, behind aiohttp's test client."""
+"""Fixtures: an ingress app on an in-memory bus and store, behind aiohttp's test client; for
+tests parametrized with `bus_kind`, on that bus (the real broker too)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.ingress.support import Wiring, unwire, wire
+from tests.ingress.support import Wiring, unwire, wire, wired
+from tests.support.buses import BusKind
 
 ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
 
@@ -25,3 +27,14 @@ async def wiring() -> AsyncIterator[Wiring]:
 @pytest.fixture
 async def client(wiring: Wiring, aiohttp_client: ClientFactory) -> TestClient[Any, Any]:
     return await aiohttp_client(wiring.app())
+
+
+@pytest.fixture
+async def bus_wiring(bus_kind: BusKind) -> AsyncIterator[Wiring]:
+    async with wired(bus_kind) as w:
+        yield w
+
+
+@pytest.fixture
+async def bus_client(bus_wiring: Wiring, aiohttp_client: ClientFactory) -> TestClient[Any, Any]:
+    return await aiohttp_client(bus_wiring.app())

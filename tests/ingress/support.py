@@ -1,7 +1,10 @@
-"""An ingress wired to an in-memory bus and store, with one tenant, user and subscription."""
+"""An ingress wired to a bus (in-memory unless told) and an in-memory store, with one tenant,
+user and subscription."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,7 +13,7 @@ import aiohttp
 from aiohttp import web
 from pydantic import SecretStr
 
-from kakehashi.bus import MemoryBus
+from kakehashi.bus import MemoryBus, QueueSpec
 from kakehashi.bus.api import Bus
 from kakehashi.contracts import routing
 from kakehashi.contracts.state import (
@@ -21,8 +24,10 @@ from kakehashi.contracts.state import (
     UserLink,
 )
 from kakehashi.ingress import IngressConfig, IngressService
-from kakehashi.runtime import ServiceContext, Settings
+from kakehashi.ingress.service import TARGET_QUEUES
+from kakehashi.runtime import ServiceContext, Settings, queue_spec
 from kakehashi.store import Store, generate_key, load_key, open_store
+from tests.support.buses import BusKind, BusUnderTest, bus_of
 from tests.support.context import service_context
 
 KEY = load_key({"KAKEHASHI_ENCRYPTION_KEY": generate_key()})
@@ -48,6 +53,9 @@ class Wiring:
     service: IngressService
     seeded: Seeded
     extra: dict[str, Any] = field(default_factory=dict)
+    # The queues the ingress publishes to, by their service name (`wired` only).
+    targets: dict[str, QueueSpec] = field(default_factory=dict)
+    under: BusUnderTest | None = None
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -102,6 +110,28 @@ async def unwire(wiring: Wiring) -> None:
     await wiring.extra["session"].close()
     await wiring.bus.close()
     await wiring.store.close()
+
+
+@asynccontextmanager
+async def wired(bus_kind: BusKind) -> AsyncIterator[Wiring]:
+    """An ingress on a bus of `bus_kind`, with the queues it publishes to declared (on the
+    broker under a private prefix, deleted afterwards) so that what it queued can be counted."""
+    async with bus_of(bus_kind) as chosen:
+        w = await wire(chosen.bus, connect=False)
+        try:
+            await chosen.bus.connect()
+            w.targets = {name: chosen.own(queue_spec(name)) for name in TARGET_QUEUES}
+            await chosen.bus.declare(list(w.targets.values()))
+            w.under = chosen
+            yield w
+        finally:
+            await unwire(w)
+
+
+async def depths(w: Wiring) -> dict[str, int]:
+    """Messages waiting in each queue the ingress publishes to, as the broker reports them."""
+    assert w.under is not None
+    return {name: await w.under.depth(spec) for name, spec in w.targets.items()}
 
 
 def queued(bus: Bus, queue: str) -> list[Any]:

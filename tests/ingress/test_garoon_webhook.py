@@ -17,6 +17,7 @@ from tests.ingress.support import (
     GAROON_HEADERS,
     HINT_SECRET,
     TENANT,
+    depths,
     garoon_body,
     queued,
     total_queued,
@@ -24,6 +25,7 @@ from tests.ingress.support import (
     wire,
 )
 from tests.ingress.test_graph_webhook import RefusingBus
+from tests.support.buses import on_both_buses
 
 URL = "/webhooks/garoon"
 
@@ -93,12 +95,19 @@ async def test_unknown_fields_are_ignored(client, wiring):
     ],
     ids=["none", "no-secret", "no-tenant", "bad", "longer", "unknown-tenant", "long-tenant"],
 )
-async def test_bad_credentials_get_401_and_nothing_is_queued(client, wiring, headers, caplog):
-    resp = await post(client, garoon_body(), headers=headers)
+@on_both_buses
+async def test_bad_credentials_get_401_and_nothing_is_queued(
+    bus_client, bus_wiring, headers, caplog
+):
+    resp = await post(bus_client, garoon_body(), headers=headers)
     assert resp.status == 401
     assert (await resp.json())["error"] == "unauthorized"
-    assert total_queued(wiring.bus) == 0
     assert HINT_SECRET not in caplog.text
+    nothing = dict.fromkeys(bus_wiring.targets, 0)
+    assert await depths(bus_wiring) == nothing
+    # The same queues do receive an authentic hint: the count above is no blind spot.
+    assert (await post(bus_client, garoon_body())).status == 202
+    assert await depths(bus_wiring) == {**nothing, routing.GAROON_CONNECTOR_HINTS: 1}
 
 
 async def test_tenant_without_hint_secret_accepts_no_hint(client, wiring):

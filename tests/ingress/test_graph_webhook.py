@@ -22,12 +22,14 @@ from tests.ingress.support import (
     SUB_ID,
     TENANT,
     change_item,
+    depths,
     lifecycle_item,
     queued,
     total_queued,
     unwire,
     wire,
 )
+from tests.support.buses import on_both_buses
 
 URL = "/webhooks/graph"
 
@@ -151,12 +153,17 @@ async def test_authentic_but_unusable_items_are_accepted_and_ignored(client, wir
     ],
     ids=["wrong-state", "no-state", "longer-state", "unknown-sub", "forged-lifecycle"],
 )
-async def test_forged_notifications_are_refused_and_nothing_is_queued(client, wiring, item):
-    resp = await post(client, [item, item])
+@on_both_buses
+async def test_forged_notifications_are_refused_and_nothing_is_queued(bus_client, bus_wiring, item):
+    resp = await post(bus_client, [item, item])
     assert resp.status == 403
     body = await resp.json()
     assert body["error"] == "forbidden"
-    assert total_queued(wiring.bus) == 0
+    nothing = dict.fromkeys(bus_wiring.targets, 0)
+    assert await depths(bus_wiring) == nothing
+    # The same queues do receive an authentic notification: the count above is no blind spot.
+    assert (await post(bus_client, [change_item(event_id="authentic")])).status == 202
+    assert await depths(bus_wiring) == {**nothing, routing.GRAPH_CONNECTOR_HINTS: 1}
 
 
 # ------------------------------------------------------------------ malformed and oversized

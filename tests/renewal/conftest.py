@@ -1,5 +1,5 @@
-"""The renewal service against the Graph simulator (HTTPS), an in-memory bus and store, and a
-live in-test webhook that answers Graph's validation handshake."""
+"""The renewal service against the Graph simulator (HTTPS), a bus (in-memory unless told), an
+in-memory store, and a live in-test webhook that answers Graph's validation handshake."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 
-from kakehashi.bus import MemoryBus
+from kakehashi.bus import MemoryBroker, MemoryBus
+from kakehashi.bus.api import Bus
 from kakehashi.contracts import ResyncRequest, routing
 from kakehashi.contracts.state import GraphCredentials, LinkStatus, Tenant, UserLink
 from kakehashi.graph_client import GraphClient, MsalTokenProvider
@@ -23,6 +24,7 @@ from kakehashi.graph_sim import GraphSimServer
 from kakehashi.renewal import RenewalConfig, RenewalService
 from kakehashi.runtime import ServiceContext, Settings, queue_spec
 from kakehashi.store import Store, generate_key, load_key, open_store
+from tests.support.buses import BusUnderTest
 from tests.support.context import service_context
 
 KEY = load_key({"KAKEHASHI_ENCRYPTION_KEY": generate_key()})
@@ -76,7 +78,7 @@ class Env:
     ms_tenant: str
     client_id: str
     store: Store
-    bus: MemoryBus
+    bus: Bus
     clock: Clock
     service: RenewalService
     ctx: ServiceContext
@@ -84,10 +86,17 @@ class Env:
     webhook_url: str
     links: dict[str, UserLink] = field(default_factory=dict)
     graph_users: dict[str, str] = field(default_factory=dict)  # login -> Graph user id
+    under: BusUnderTest | None = None  # the bus with its queue prefix (names, clean-up)
 
     @property
     def sim(self) -> Any:
         return self.server.sim
+
+    @property
+    def broker(self) -> MemoryBroker:
+        """The in-memory broker (the default bus), to look into its queues."""
+        assert isinstance(self.bus, MemoryBus)
+        return self.bus.broker
 
     async def add_user(self, login: str, **link: Any) -> UserLink:
         user = self.sim.add_user(self.ms_tenant, f"{login}@contoso.example")
@@ -127,7 +136,7 @@ class Env:
         return GraphClient(self.ctx.http, self.server.base_url, provider, **kw)
 
     def resyncs(self, queue: str = routing.GRAPH_CONNECTOR_REQUESTS) -> list[ResyncRequest]:
-        found = self.bus.broker.queues.get(queue)
+        found = self.broker.queues.get(queue)
         items = found.items if found else ()
         return [ResyncRequest.from_bytes(e.body) for e in items]
 
@@ -149,8 +158,14 @@ def tenant_record(
 
 
 async def make_env(
-    server: GraphSimServer, webhook_app: web.Application, webhook: Webhook, **config: Any
+    server: GraphSimServer,
+    webhook_app: web.Application,
+    webhook: Webhook,
+    *,
+    under: BusUnderTest | None = None,
+    **config: Any,
 ) -> AsyncIterator[Env]:
+    """`under`: the bus and queue prefix (default: a fresh in-memory bus, no prefix)."""
     ms_tenant = server.sim.add_tenant("contoso.example")
     app = server.sim.add_app(ms_tenant.id, secret=SECRET)
     hook_server = TestServer(webhook_app, host="127.0.0.1")
@@ -158,12 +173,13 @@ async def make_env(
     webhook_url = str(hook_server.make_url("")).rstrip("/")
     store = await open_store(None, key=KEY)
     await store.tenants.put(tenant_record(ms_tenant.id, app.client_id, server.base_url))
-    bus = MemoryBus()
+    under = under or BusUnderTest(MemoryBus())
+    bus = under.bus
     await bus.connect()
     await bus.declare(
         [
-            queue_spec(routing.GRAPH_CONNECTOR_REQUESTS),
-            queue_spec(routing.GAROON_CONNECTOR_REQUESTS),
+            under.own(queue_spec(routing.GRAPH_CONNECTOR_REQUESTS)),
+            under.own(queue_spec(routing.GAROON_CONNECTOR_REQUESTS)),
         ]
     )
     clock = Clock()
@@ -180,7 +196,17 @@ async def make_env(
     service = RenewalService(RenewalConfig(**config))
     service.bind(ctx)
     env = Env(
-        server, ms_tenant.id, app.client_id, store, bus, clock, service, ctx, webhook, webhook_url
+        server,
+        ms_tenant.id,
+        app.client_id,
+        store,
+        bus,
+        clock,
+        service,
+        ctx,
+        webhook,
+        webhook_url,
+        under=under,
     )
     try:
         yield env

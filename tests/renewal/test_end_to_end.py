@@ -33,7 +33,7 @@ async def test_notifications_flow_through_the_ingress_to_renewal(env: Env):
     )
 
     def hints() -> list[GraphHint]:
-        queue = env.bus.broker.queues[routing.GRAPH_CONNECTOR_HINTS]
+        queue = env.broker.queues[routing.GRAPH_CONNECTOR_HINTS]
         return [GraphHint.from_bytes(e.body) for e in queue.items]
 
     [hint] = await wait_until(hints, message="a GraphHint from the ingress")

@@ -82,7 +82,7 @@ async def test_subscription_removed_is_recreated_then_resynced(env: Env):
     link = await env.add_user("sato")
     await env.service.tick()
     [old] = env.live()
-    env.bus.broker.queues["graph_connector.requests"].items.clear()
+    env.broker.queues["graph_connector.requests"].items.clear()
 
     env.sim.fire_lifecycle(old.id, "subscriptionRemoved")  # Graph drops it
     await lifecycle(env, old.id, "subscriptionRemoved")
@@ -105,7 +105,7 @@ async def test_missed_requests_a_delta_resync(env: Env):
     link = await env.add_user("sato")
     await env.service.tick()
     [sub] = env.live()
-    env.bus.broker.queues["graph_connector.requests"].items.clear()
+    env.broker.queues["graph_connector.requests"].items.clear()
 
     await lifecycle(env, sub.id, "missed")
     [resync] = env.resyncs()
@@ -127,7 +127,7 @@ async def test_renewal_of_a_vanished_subscription_recreates_it(env: Env):
     await env.service.tick()
     [old] = env.live()
     del env.sim.subscriptions[old.id]  # gone without a lifecycle notification
-    env.bus.broker.queues["graph_connector.requests"].items.clear()
+    env.broker.queues["graph_connector.requests"].items.clear()
 
     env.clock.advance(timedelta(days=2))
     await env.service.tick()
