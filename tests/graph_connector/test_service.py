@@ -6,6 +6,7 @@ from kakehashi.contracts import routing
 from kakehashi.graph_connector import SERVICE
 from kakehashi.graph_connector.clients import operation_of
 from kakehashi.graph_connector.failures import AUTH_RETRY_DELAY
+from kakehashi.runtime import queue_spec
 from tests.graph_connector.support import harness
 
 
@@ -21,6 +22,9 @@ async def test_service_consumes_its_three_queues() -> None:
         for name, spec in specs.items():
             assert spec.bindings == routing.BINDINGS[name]
             assert spec.retry_delays[-1] == AUTH_RETRY_DELAY
+            # The ingress and renewal declare these queues too: RabbitMQ refuses a second
+            # declaration with other arguments, so all must declare the very same tiers.
+            assert spec.retry_delays == queue_spec(name).retry_delays
         await service.stop()
 
 

@@ -12,6 +12,7 @@ import logging
 from pydantic import ValidationError
 
 from kakehashi.bus import Poison, Retry
+from kakehashi.contracts import routing
 from kakehashi.graph_client import (
     AuthError,
     BadRequest,
@@ -24,10 +25,12 @@ from kakehashi.graph_client import (
     Throttled,
 )
 from kakehashi.graph_connector.metrics import AUTH_FAILURES
+from kakehashi.runtime.queues import SLOW_RETRY, queue_spec
 
-AUTH_RETRY_DELAY = 300.0
-FORBIDDEN_RETRY_DELAY = 300.0
-RETRY_DELAYS = (1.0, 5.0, 30.0, AUTH_RETRY_DELAY)
+# The queues' last retry tier (kakehashi.runtime.queues) is what these delays land in.
+AUTH_RETRY_DELAY = SLOW_RETRY
+FORBIDDEN_RETRY_DELAY = SLOW_RETRY
+RETRY_DELAYS = queue_spec(routing.GRAPH_CONNECTOR_COMMANDS).retry_delays
 
 
 def translate(exc: Exception, log: logging.Logger, extra: dict[str, object]) -> Exception:

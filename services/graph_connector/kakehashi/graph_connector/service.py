@@ -6,7 +6,6 @@ import dataclasses
 from typing import ClassVar
 
 from kakehashi.bus.api import Handler, QueueSpec
-from kakehashi.graph_connector.failures import RETRY_DELAYS
 from kakehashi.graph_connector.handlers import GraphConnector
 from kakehashi.runtime import Service, ServiceContext, queue_spec
 
@@ -19,10 +18,9 @@ class GraphConnectorService(Service):
 
     def consumers(self, ctx: ServiceContext) -> list[tuple[QueueSpec, Handler]]:
         self.connector = GraphConnector(ctx)
-        # A long last tier: an auth failure waits minutes (an admin fixes the secret) rather
-        # than burning its attempts in seconds and landing in the dead-letter queue.
+        # Eight attempts: the last tiers wait minutes (kakehashi.runtime.queues).
         return [
-            (dataclasses.replace(queue_spec(queue), retry_delays=RETRY_DELAYS, max_attempts=8), h)
+            (dataclasses.replace(queue_spec(queue), max_attempts=8), h)
             for queue, h in self.connector.handlers().items()
         ]
 
