@@ -78,6 +78,26 @@ class Harness:
     async def graph_control(self, method: str, path: str, body: Any = None) -> Any:
         return await self._call(method, f"{self.m.graph.control_url}{path}", body)
 
+    async def admin(self, method: str, path: str, body: Any = None) -> Any:
+        """The admin API, under the sandbox tenant: `/policy`, `/audit/{id}`, ..."""
+        url = f"{self.m.services['admin'].url}/api/v1/tenants/{self.m.tenant.id}{path}"
+        headers = {"Authorization": f"Bearer {self.m.admin_token}"}
+        async with self.http.request(method, url, json=body, headers=headers) as resp:
+            text = await resp.text()
+            assert resp.status < 300, f"{method} {url}: {resp.status} {text[:500]}"
+            return await resp.json() if text else None
+
+    async def graph_missed(self, login: str) -> None:
+        """Graph's `missed` lifecycle event on `login`'s subscription: a resync is owed."""
+        [sub] = [
+            s
+            for s in await self.graph_control("GET", "/subscriptions")
+            if s["mailbox"] == self.m.user(login).graph_id
+        ]
+        await self.graph_control(
+            "POST", f"/subscriptions/{sub['id']}/lifecycle", {"lifecycleEvent": "missed"}
+        )
+
     # ------------------------------------------------------------- reading, real APIs
     def window(self) -> Window:
         return Window.around_today(self.m.tenant.time_zone, 0, 60)
@@ -118,16 +138,16 @@ class Harness:
         await wait_until(probe, timeout=timeout, message=f"{count} x {subject!r} in Outlook")
         return found
 
-    async def verify(self) -> dict[str, Any]:
-        return await verify(self.m)
+    async def verify(self, days: int = 60) -> dict[str, Any]:
+        return await verify(self.m, days=days)
 
-    async def wait_converged(self, timeout: float = SYNC_TIMEOUT) -> dict[str, Any]:
-        """Every scenario ends here: a clean `kakehashi verify`."""
+    async def wait_converged(self, timeout: float = SYNC_TIMEOUT, days: int = 60) -> dict[str, Any]:
+        """Every scenario ends here: a clean `kakehashi verify` (over `days` from today)."""
         last: dict[str, Any] = {}
 
         async def probe() -> bool:
             nonlocal last
-            last = await self.verify()
+            last = await self.verify(days)
             return bool(last["clean"])
 
         try:

@@ -90,3 +90,27 @@ async def test_menu_becomes_category_and_category_becomes_menu(harness: Harness)
     [event] = await harness.wait_garoon(SATO, "o with category")
     assert event["eventMenu"] == "外出"
     await harness.wait_converged()
+
+
+async def test_garoon_join_leave_and_delete_reach_every_outlook_copy(harness: Harness) -> None:
+    # 参加する / 抜ける in Garoon's screen change the Outlook meeting's attendees; the
+    # organizer's delete in Garoon removes the meeting and every attendee's copy.
+    created = await harness.garoon_person(SATO, "create", garoon_event("g join", SATO, SUZUKI))
+    [meeting] = await harness.wait_outlook(SATO_MAIL, "g join")
+    await harness.wait_outlook(SUZUKI_MAIL, "g join")
+    await harness.wait_converged()
+    join = {"eventId": created["id"], "range": "ALL"}
+    await harness.garoon_person(TAKAHASHI, "attend", join)
+    await harness.garoon_person(SUZUKI, "leave", join)
+    [copy] = await harness.wait_outlook(TAKAHASHI_MAIL, "g join")
+    assert copy["iCalUId"] == meeting["iCalUId"]
+    await harness.wait_outlook(SUZUKI_MAIL, "g join", count=0)
+    [meeting] = await harness.wait_outlook(SATO_MAIL, "g join")
+    invited = {a["emailAddress"]["address"].lower() for a in meeting["attendees"]}
+    assert TAKAHASHI_MAIL in invited
+    assert SUZUKI_MAIL not in invited
+    await harness.wait_converged()
+    await harness.garoon_person(SATO, "delete", {"eventId": created["id"], "range": "ALL"})
+    for mail in (SATO_MAIL, TAKAHASHI_MAIL):
+        await harness.wait_outlook(mail, "g join", count=0)
+    await harness.wait_converged()

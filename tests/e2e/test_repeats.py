@@ -96,3 +96,54 @@ async def test_single_occurrence_edit_and_delete_from_outlook(harness: Harness) 
     await harness.outlook_delete(SATO_MAIL, fifth["id"])
     await harness.wait_garoon(SATO, "o occ moved")
     await harness.wait_converged()
+
+
+async def test_more_graph_rules_reach_garoon(harness: Harness) -> None:
+    # The §2.1 rows the first Graph scenario leaves out: every weekday, every 3 weeks, the last
+    # weekday of the month, the end of the month, and a yearly rule (Garoon has none).
+    patterns: dict[str, dict[str, Any]] = {
+        "weekdays": {
+            "type": "weekly",
+            "interval": 1,
+            "daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday"],
+        },
+        "every 3 weeks": {"type": "weekly", "interval": 3, "daysOfWeek": ["thursday"]},
+        "last friday": {
+            "type": "relativeMonthly",
+            "interval": 1,
+            "daysOfWeek": ["friday"],
+            "index": "last",
+        },
+        "end of month": {"type": "absoluteMonthly", "interval": 1, "dayOfMonth": 31},
+        "yearly": {
+            "type": "absoluteYearly",
+            "interval": 1,
+            "dayOfMonth": day(2).day,
+            "month": day(2).month,
+        },
+    }
+    for name, pattern in patterns.items():
+        await harness.outlook_create(SATO_MAIL, outlook_series(f"o {name}", pattern, 14))
+    await harness.wait_garoon(SATO, "o yearly")
+    await harness.wait_converged(timeout=30)
+
+
+async def test_this_and_following_from_outlook(harness: Harness) -> None:
+    # Outlook's "this and all following": the series ends the day before, a new series starts.
+    series = await harness.outlook_create(
+        SATO_MAIL, outlook_series("o split", {"type": "daily", "interval": 1}, 2)
+    )
+    await harness.wait_garoon(SATO, "o split", count=14)
+    await harness.wait_converged()
+    recurrence = series["recurrence"]
+    recurrence["range"] = recurrence["range"] | {"endDate": day(5).isoformat()}
+    await harness.outlook_update(SATO_MAIL, series["id"], {"recurrence": recurrence})
+    later = outlook_series("o split later", {"type": "daily", "interval": 1}, 2)
+    first = day(6).isoformat()
+    later["start"]["dateTime"] = f"{first}T10:00:00"
+    later["end"]["dateTime"] = f"{first}T11:00:00"
+    later["recurrence"]["range"]["startDate"] = first
+    await harness.outlook_create(SATO_MAIL, later)
+    await harness.wait_garoon(SATO, "o split", count=5)
+    await harness.wait_garoon(SATO, "o split later", count=9)
+    await harness.wait_converged()

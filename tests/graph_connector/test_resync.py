@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 from kakehashi.graph_connector.resync import DELTA_NAME
-from tests.graph_connector.support import graph_body, harness, next_monday
+from tests.graph_connector.support import TENANT, graph_body, harness, next_monday
 
 SATO = "sato@contoso.example"
 
@@ -92,3 +92,25 @@ async def test_series_in_delta_are_read_from_the_master() -> None:
         assert obs.event is not None
         assert obs.event.recurrence is not None
         assert obs.event.recurrence.count == 3
+
+
+async def test_every_round_observes_an_unchanged_event_anew() -> None:
+    # The daily window roll re-reads events nobody changed; its observations must reach the
+    # translator (not be dropped as the first round's) so an exploded series brings in the
+    # occurrences that entered the window.
+    async with harness() as h:
+        made = h.sim.person_create(SATO, graph_body("Same", next_monday()))
+        first = h.resync()
+        await h.send(first)
+        [one] = await h.observations_of(first)
+        # A new window (a longer repeat window here; the next day in production).
+        tenant = await h.store.tenants.get(TENANT)
+        assert tenant is not None
+        policy = tenant.policy.model_copy(update={"repeat_window_days": 400})
+        await h.store.tenants.put(tenant.model_copy(update={"policy": policy}))
+        second = h.resync()
+        await h.send(second)
+        [two] = await h.observations_of(second)
+        assert one.source_id == two.source_id == made["id"]
+        assert one.version == two.version
+        assert one.message_id != two.message_id

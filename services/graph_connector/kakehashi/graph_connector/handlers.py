@@ -73,10 +73,20 @@ class GraphConnector:
 
         return handle
 
-    async def _observe(self, trigger: Message, mb: Mailbox, seen: Seen, source: str) -> None:
+    async def _observe(
+        self, trigger: Message, mb: Mailbox, seen: Seen, source: str, round_id: str = ""
+    ) -> None:
         # Same event, same version -> same id: a re-run's observation is dropped downstream.
+        # A full resync names its window (`round_id`): a re-run of it still collapses, but the
+        # next window's (the daily roll, a new policy) reaches the translator even for an
+        # unchanged event, so an exploded series brings in the occurrences entering the window.
         message_id = deterministic_id(
-            "observed.graph", mb.link.id, seen.source_id, seen.version or "", str(seen.deleted)
+            "observed.graph",
+            mb.link.id,
+            seen.source_id,
+            seen.version or "",
+            str(seen.deleted),
+            *((round_id,) if round_id else ()),
         )
         observed = ObservedGraph(
             **trigger.caused(message_id=message_id),
@@ -165,8 +175,8 @@ class GraphConnector:
             raise Poison(f"a {message.side.value} request on the Graph queue")
         mb = await self.resolver.for_link(message.tenant_id, message.user_link_id)
 
-        async def publish(seen: Seen) -> None:
-            await self._observe(message, mb, seen, "resync")
+        async def publish(seen: Seen, round_key: str) -> None:
+            await self._observe(message, mb, seen, "resync", round_id=round_key)
 
         count = await resync(mb, self.ctx.store, publish)
         self.log.info(

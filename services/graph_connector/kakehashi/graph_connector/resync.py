@@ -31,8 +31,13 @@ DELTA_NAME = "calendarView"
 READ_CONCURRENCY = 4  # the client's per-mailbox limit; more would only queue there
 
 
-async def resync(mb: Mailbox, store: Store, publish: Callable[[Seen], Awaitable[None]]) -> int:
-    """One delta round for the mailbox; returns the number of observations published."""
+async def resync(mb: Mailbox, store: Store, publish: Callable[[Seen, str], Awaitable[None]]) -> int:
+    """One delta round for the mailbox; returns the number of observations published.
+
+    `publish` gets each observation and the round's key: the window for a full snapshot (a new
+    day, a new policy), so an event nobody changed is observed anew for that window (an
+    exploded series then brings in the occurrences that entered it), and '' for an
+    incremental round, whose observations are the same messages as the hints' before it."""
     start, end = mb.window()
     window = {"start": start.isoformat(), "end": end.isoformat()}
     stored = await store.delta_links.get(mb.link.id, DELTA_NAME)
@@ -49,10 +54,12 @@ async def resync(mb: Mailbox, store: Store, publish: Callable[[Seen], Awaitable[
     except DeltaExpired:
         log.warning("delta token expired: full resync", extra={"user_link_id": mb.link.id})
         await store.delta_links.delete(mb.link.id, DELTA_NAME)
+        link = None
         items, new_link = await mb.client.calendar_view_delta(mb.user, start, end, None)
     seen = await _read_items(mb, store, items)
+    round_key = "" if link else f"{window['start']}/{window['end']}"
     for one in seen:
-        await publish(one)
+        await publish(one, round_key)
     await store.delta_links.set(mb.link.id, DELTA_NAME, json.dumps({**window, "link": new_link}))
     return len(seen)
 
