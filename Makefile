@@ -1,11 +1,13 @@
 # Kakehashi developer commands. `make install` once, then `make run` or `make test`.
-UV ?= uv
+# uv from PATH, else as a module (installed on first `make install` when missing).
+UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 PY := $(UV) run --frozen
 SRC := libs services cli tests
 
 .PHONY: install run test test-unit test-integration test-e2e lint typecheck format schemas bench node-test clean
 
 install:  ## create .venv with every package and dev tool (from uv.lock)
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv>=0.5"
 	$(UV) sync --frozen
 
 run: install  ## the sandbox: simulators + all services, seeded; Ctrl-C stops it
