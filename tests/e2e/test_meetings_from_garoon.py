@@ -15,7 +15,8 @@ from tests.e2e.events import (
     garoon_event,
     outlook_event,
 )
-from tests.e2e.harness import Harness
+from tests.e2e.harness import SYNC_TIMEOUT, Harness
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -114,3 +115,49 @@ async def test_garoon_join_leave_and_delete_reach_every_outlook_copy(harness: Ha
     for mail in (SATO_MAIL, TAKAHASHI_MAIL):
         await harness.wait_outlook(mail, "g join", count=0)
     await harness.wait_converged()
+
+
+async def test_attendance_check_answer_in_garoon_shows_in_the_outlook_meeting(
+    harness: Harness,
+) -> None:
+    made = await harness.garoon_person(
+        SATO,
+        "create",
+        garoon_event("g check", SATO, SUZUKI, TAKAHASHI, useAttendanceCheck=True),
+    )
+    [meeting] = await harness.wait_outlook(SATO_MAIL, "g check")
+    assert meeting["responseRequested"] is True
+    await harness.wait_outlook(SUZUKI_MAIL, "g check")  # the copy Kakehashi answers in
+    [takahashi_copy] = await harness.wait_outlook(TAKAHASHI_MAIL, "g check")
+    await harness.wait_converged()
+    await harness.garoon_person(
+        SUZUKI, "respond", {"eventId": made["id"], "status": "ACCEPTED", "comment": "行きます"}
+    )
+
+    async def shown() -> dict[str, str]:
+        [now] = [e for e in await harness.outlook_events(SATO_MAIL) if e["subject"] == "g check"]
+        return {
+            a["emailAddress"]["address"].lower(): a["status"]["response"] for a in now["attendees"]
+        }
+
+    async def suzuki_accepted() -> bool:
+        return (await shown()).get(SUZUKI_MAIL) == "accepted"
+
+    await wait_until(suzuki_accepted, timeout=SYNC_TIMEOUT, message="Suzuki accepted in Outlook")
+    assert (await shown()).get(TAKAHASHI_MAIL) == "none"  # never answered for anyone else
+    await harness.wait_converged()
+    [event] = await harness.wait_garoon(SATO, "g check")
+    # Takahashi declines in Outlook: Garoon cannot take another user's answer, so the Garoon
+    # event is left exactly as it was (no write, no ping-pong).
+    path = f"/people/{TAKAHASHI_MAIL}/events/{takahashi_copy['id']}/decline"
+    await harness.graph_control("POST", path, {"comment": "欠席します"})
+
+    async def takahashi_declined() -> bool:
+        return (await shown()).get(TAKAHASHI_MAIL) == "declined"
+
+    await wait_until(takahashi_declined, timeout=SYNC_TIMEOUT, message="Takahashi declined")
+    await harness.wait_converged()
+    [after] = await harness.wait_garoon(SATO, "g check")
+    assert after["updatedAt"] == event["updatedAt"]
+    status = {a["code"]: a["attendanceResponse"]["status"] for a in after["attendees"]}
+    assert status == {SATO: "PENDING", SUZUKI: "ACCEPTED", TAKAHASHI: "PENDING"}

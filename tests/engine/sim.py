@@ -221,6 +221,16 @@ class World:
         elif cmd.op == CommandOp.DELETE:
             self._cancel(cmd.side, cal.events.pop(target), now, echo=True)  # type: ignore[arg-type]
             cal.writes += 1
+        elif cmd.op == CommandOp.RESPOND:
+            # The attendees' own copies answer; the organizer's copy shows it (a new version).
+            answers = {p.email: p.response for p in cmd.responses}
+            people = tuple(
+                p.model_copy(update={"response": answers.get(p.email, p.response)})
+                for p in current.event.attendees
+            )
+            new = current.event.model_copy(update={"attendees": people})
+            cal.events[target] = Copy(new, current.version + 1, now, current.tag, current.series_id)  # type: ignore[index]
+            cal.writes += 1
         else:
             assert cmd.event is not None
             groups = {g for g, fs in GROUPS.items() if set(fs) & set(cmd.fields)}

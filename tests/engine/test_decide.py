@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from kakehashi.contracts.event import Frequency, NormalizedEvent, Person, Recurrence
-from kakehashi.contracts.messages import ObservedEvent, Side
+from kakehashi.contracts.event import Frequency, NormalizedEvent, Person, Recurrence, Response
+from kakehashi.contracts.messages import CommandOp, ObservedEvent, Side
 from kakehashi.contracts.state import MappingState, SyncPolicy
 from kakehashi.engine.decide import decide, mapping_id_for
 from kakehashi.engine.decision import ActionKind, DecisionContext
@@ -158,3 +158,85 @@ def test_explain_lists_actions_and_guard_verdicts() -> None:
     )
     assert entry.source_id == eid
     assert report.guards[0].allowed  # nothing mapped yet: an empty listing deletes nothing
+
+
+def _people(*answers: tuple[str, Response, str]) -> tuple[Person, ...]:
+    return tuple(
+        Person(garoon_login=login, email=f"{login}@contoso.example", response=r, comment=c)
+        for login, r, c in answers
+    )
+
+
+def _attendance_meeting(w: World) -> tuple[str, str, NormalizedEvent]:
+    """A settled Garoon meeting with an attendance check and two linked attendees."""
+    org = Person(garoon_login="user0", email="user0@contoso.example")
+    ev = _ev(
+        "check",
+        organizer=org,
+        attendance_check=True,
+        attendees=_people(("user1", Response.NONE, ""), ("user2", Response.NONE, "")),
+    )
+    gid = w.user_write(Side.GAROON, None, ev)
+    w.settle()
+    mapping = w.mappings[w.owner[gid]]
+    assert mapping.graph.id is not None
+    return gid, mapping.graph.id, ev
+
+
+def test_garoon_answer_is_given_once_in_outlook_and_its_echo_is_quiet() -> None:
+    w = World()
+    gid, oid, ev = _attendance_meeting(w)
+    assert w.cal[Side.GRAPH].events[oid].event.attendance_check  # responseRequested
+    answered = ev.model_copy(
+        update={
+            "attendees": _people(
+                ("user1", Response.ACCEPTED, "行きます"), ("user2", Response.NONE, "")
+            )
+        }
+    )
+    w.user_write(Side.GAROON, gid, answered)
+    w.step("obs", 0)
+    [cmd] = w.commands
+    assert (cmd.op, cmd.side, cmd.target_id) == (CommandOp.RESPOND, Side.GRAPH, oid)
+    assert [(p.email, p.response, p.comment) for p in cmd.responses] == [
+        ("user1@contoso.example", Response.ACCEPTED, "行きます")
+    ]
+    writes = {s: c.writes for s, c in w.cal.items()}
+    w.settle()
+    # One answer in Outlook; the organizer's copy showing it is an echo: no write anywhere.
+    assert w.cal[Side.GRAPH].writes == writes[Side.GRAPH] + 1
+    assert w.cal[Side.GAROON].writes == writes[Side.GAROON]
+    shown = {p.email: p.response for p in w.cal[Side.GRAPH].events[oid].event.attendees}
+    assert shown == {
+        "user1@contoso.example": Response.ACCEPTED,
+        "user2@contoso.example": Response.NONE,
+    }
+    assert not w.echo_writes
+    # Observed again (a sweep), nothing is answered a second time.
+    w.observe(Side.GAROON, gid)
+    w.observe(Side.GRAPH, oid)
+    w.drain()
+    assert not [c for c in w.commands if c.op == CommandOp.RESPOND]
+    assert w.cal[Side.GRAPH].writes == writes[Side.GRAPH] + 1
+
+
+def test_outlook_answer_writes_nothing_to_garoon() -> None:
+    """Garoon REST cannot set another user's answer: the Garoon event keeps its own."""
+    w = World()
+    gid, oid, _ = _attendance_meeting(w)
+    graph_ev = w.cal[Side.GRAPH].events[oid].event
+    answered = graph_ev.model_copy(
+        update={
+            "attendees": tuple(
+                p.model_copy(update={"response": Response.DECLINED})
+                if p.email == "user2@contoso.example"
+                else p
+                for p in graph_ev.attendees
+            )
+        }
+    )
+    writes = {s: c.writes for s, c in w.cal.items()}
+    w.user_write(Side.GRAPH, oid, answered)
+    w.settle()
+    assert {s: c.writes for s, c in w.cal.items()} == writes
+    assert all(p.response == Response.NONE for p in w.cal[Side.GAROON].events[gid].event.attendees)

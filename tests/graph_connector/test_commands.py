@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kakehashi.contracts.event import Facility, Visibility
+from kakehashi.contracts.event import Facility, Person, Response, Visibility
 from kakehashi.contracts.messages import CommandOp, CommandOutcome
 from kakehashi.graph_connector.mailbox import TAG_ID
 from tests.graph_connector.support import graph_body, harness, next_monday, normalized, person
@@ -317,3 +317,35 @@ async def test_a_body_update_keeps_the_teams_join_block() -> None:
             join_url in now["body"]["content"]
         )
         assert now["onlineMeeting"]["joinUrl"] == join_url
+
+
+async def test_respond_answers_in_the_attendees_copy_and_the_organizer_sees_it() -> None:
+    async with harness() as h:
+        suzuki = "suzuki@contoso.example"
+        meeting = h.command(
+            CommandOp.CREATE,
+            event=normalized("Answer me", next_monday(), attendees=(person(suzuki),)),
+            notify_attendees=True,
+        )
+        await h.send(meeting)
+        made = await h.result_of(meeting)
+        assert made.target_id is not None
+        answer = Person(
+            garoon_login="suzuki", email=suzuki, response=Response.ACCEPTED, comment="行きます"
+        )
+        respond = h.command(
+            CommandOp.RESPOND, target_id=made.target_id, responses=[answer], mapping_id="m-1"
+        )
+        await h.send(respond)
+        assert (await h.result_of(respond)).outcome == CommandOutcome.OK
+        [event] = h.mailbox()
+        assert [a["status"]["response"] for a in event["attendees"]] == ["accepted"]
+        [copy] = h.mailbox(h.suzuki)
+        assert copy["responseStatus"]["response"] == "accepted"
+        # Answered in Suzuki's mailbox, with the comment, and the organizer is told.
+        posts = [r for r in h.sim.request_log if r["path"].endswith("/accept")]
+        assert len(posts) == 1
+        replies = [m for m in h.sim.outbox if m["kind"] == "response"]
+        assert [(m["to"], m.get("comment")) for m in replies] == [
+            (["sato@contoso.example"], "行きます")
+        ]

@@ -91,6 +91,7 @@ class Person(_Frozen):
     email: str | None = None
     name: str = ""
     response: Response = Response.NONE
+    comment: str = Field(default="", description="The person's own reply comment (Garoon only)")
 
     @field_validator("email")
     @classmethod

@@ -16,7 +16,7 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from kakehashi.contracts.envelope import Message
-from kakehashi.contracts.event import NormalizedEvent
+from kakehashi.contracts.event import NormalizedEvent, Person
 
 
 class Side(StrEnum):
@@ -101,6 +101,9 @@ class CommandOp(StrEnum):
     UPDATE = "update"
     DELETE = "delete"
     TEAMS_MEETING = "teams_meeting"
+    # Answer a meeting for attendees in their own mailboxes (Graph): never pending, as it
+    # writes no copy we hold; the organizer's copy shows the answer as an ordinary change.
+    RESPOND = "respond"
 
 
 class SyncCommand(Message):
@@ -125,6 +128,10 @@ class SyncCommand(Message):
     notify_attendees: bool = Field(
         default=False,
         description="True when this write will make the server mail attendees (deliberate)",
+    )
+    responses: list[Person] = Field(
+        default_factory=list,
+        description="For respond: the attendees to answer for, with their answer and comment",
     )
 
     @property

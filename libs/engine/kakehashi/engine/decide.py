@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from kakehashi.contracts.envelope import Message, deterministic_id
-from kakehashi.contracts.event import Frequency, NormalizedEvent
+from kakehashi.contracts.event import Frequency, NormalizedEvent, Person, Response
 from kakehashi.contracts.messages import CommandOp, ObservedEvent, Side
 from kakehashi.contracts.state import Mapping, MappingState, SideRecord
 from kakehashi.engine import window
@@ -258,7 +258,53 @@ def on_change(
     if result.conflicts:
         detail += "; conflicts: " + ", ".join(result.conflicts)
     new, sent = sync_sides(new, trigger, ctx, f"{rule}: {detail}")
+    if side == Side.GAROON:
+        sent += answer_in_outlook(new, before, ev, trigger, ctx)
     return Decision(new, (Action(ActionKind.RECORD, rule, detail, side), *sent))
+
+
+def answer_in_outlook(
+    mapping: Mapping,
+    before: NormalizedEvent,
+    after: NormalizedEvent,
+    trigger: Message,
+    ctx: DecisionContext,
+) -> list[Action]:
+    """Garoon attendance-check answers given in this observation, passed on to Outlook: the
+    linked attendee's own copy answers (RESPOND), so the organizer's meeting shows it.
+
+    Only an answer that changed on Garoon (before -> after) and that the Outlook meeting does
+    not show yet: no answer is made up for anyone, and the answer coming back as a Graph
+    change is an ordinary observation that never answers again (only Garoon changes do)."""
+    held = mapping.graph
+    if mapping.state != MappingState.ACTIVE or held.id is None or held.snapshot is None:
+        return []
+    was = {p.key: p.response for p in before.attendees}
+    shown = {p.email: p.response for p in held.snapshot.attendees if p.email}
+    people: list[Person] = [
+        p
+        for p in after.attendees
+        if p.linked
+        and p.response in (Response.ACCEPTED, Response.DECLINED)
+        and was.get(p.key) != p.response
+        and p.email in shown
+        and shown[p.email] != p.response
+    ]
+    if not people:
+        return []
+    cmd = command(
+        ctx,
+        trigger,
+        mapping,
+        Side.GRAPH,
+        CommandOp.RESPOND,
+        event=None,
+        reason="attendance check answered in Garoon",
+    )
+    # Not a write to the copy we hold: no version check, nothing pending.
+    cmd = cmd.model_copy(update={"responses": people, "base_version": None})
+    who = ", ".join(f"{p.email}: {p.response.value}" for p in people)
+    return [Action(ActionKind.UPDATE, "respond", who, Side.GRAPH, cmd)]
 
 
 def sync_sides(

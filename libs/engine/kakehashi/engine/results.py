@@ -43,6 +43,10 @@ def apply_result(
     delete was observed before this result told us the id): finish as a delete."""
     side = result.side
     rec = record_of(mapping, side)
+    if result.op == CommandOp.RESPOND:
+        # Never pending: the organizer's copy shows the answer, observed like any change.
+        detail = f"{result.outcome.value} {result.error or ''}".strip()
+        return Decision(None, (Action(ActionKind.IGNORE, "respond-done", detail, side),))
     if result.command_id != rec.pending_command_id:
         return Decision(
             None,

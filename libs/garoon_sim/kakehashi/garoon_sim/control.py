@@ -182,6 +182,9 @@ async def person(request: web.Request) -> web.Response:
             ev = sim.person_attend(who, event_id, rng, day)
         elif action == "leave":
             ev = sim.person_leave(who, event_id, rng, day)
+        elif action == "respond":
+            status, comment = str(data.get("status", "")), str(data.get("comment") or "")
+            ev = sim.person_respond(who, event_id, status, comment)
         elif action == "teams":
             sim.person_teams(who, event_id, [str(i) for i in data.get("invitees", [])])
             return _reply({"ok": True})

@@ -170,6 +170,30 @@ def attend(
     return result
 
 
+ANSWERS = ("ACCEPTED", "DECLINED")
+
+
+def respond(
+    sim: GaroonSimulator, user: User, event_id: int | str, status: str, comment: str
+) -> Event:
+    """出欠確認: an attendee answers the attendance check on the detail screen (the whole
+    event). The screen fires the same hint as an edit; the event's version moves on."""
+    if status not in ANSWERS:
+        raise bad_param("status", f"status must be one of {', '.join(ANSWERS)}.")
+    ev = sim.get_event(user.id, event_id)
+    if not ev.use_attendance_check:
+        raise bad_param("useAttendanceCheck", "This event does not ask for responses.")
+    new = ev.clone()
+    mine = [m for m in new.attendees if m.type == "USER" and m.id == user.id]
+    if not mine:
+        raise bad_param("attendees", "Not attending.")
+    for m in mine:
+        m.status, m.comment = status, comment
+    result = sim.save_event(user.id, new)
+    sim.hints.emit("schedule.event.edit.submit.success", ev.id, user.id, user.code, "ALL")
+    return result
+
+
 def teams(sim: GaroonSimulator, user: User, event_id: int | str, invitees: list[str]) -> None:
     """Our customization's "Create Teams meeting" button on the detail screen."""
     ev = sim.get_event(user.id, event_id)

@@ -392,6 +392,11 @@ class GaroonSimulator:
     ) -> Event:
         return person.attend(self, self.resolve_user(who), event_id, range, date, join=False)
 
+    def person_respond(
+        self, who: int | str, event_id: int | str, status: str, comment: str = ""
+    ) -> Event:
+        return person.respond(self, self.resolve_user(who), event_id, status, comment)
+
     def person_teams(self, who: int | str, event_id: int | str, invitees: list[str]) -> None:
         person.teams(self, self.resolve_user(who), event_id, invitees)
 

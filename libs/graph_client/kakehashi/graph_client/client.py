@@ -218,6 +218,10 @@ class GraphClient(GraphTransport):
         )
         return await self.list_events(user, filter=flt, expand_tag=prop_id)
 
+    async def find_by_ical_uid(self, user: str, ical_uid: str) -> list[JSON]:
+        """This mailbox's copies of a meeting (masters and singles share the iCalUId)."""
+        return await self.list_events(user, filter=f"iCalUId eq {_odata_string(ical_uid)}")
+
     async def _respond(self, action: str, user: str, event_id: str, body: JSON) -> None:
         # Responding twice only re-sends the same answer, so a retry on 5xx is acceptable.
         path = f"{_event(user, event_id)}/{action}"

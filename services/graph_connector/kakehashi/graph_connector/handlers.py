@@ -146,6 +146,8 @@ class GraphConnector:
             return await write.update(mb, cmd)
         if cmd.op == CommandOp.DELETE:
             return await write.delete(mb, cmd)
+        if cmd.op == CommandOp.RESPOND:
+            return await write.respond(mb, cmd)
         return await teams.teams_meeting(mb, cmd)
 
     async def _result(self, cmd: SyncCommand, outcome: write.Outcome) -> None:

@@ -17,6 +17,9 @@
 - a write based on a version the event no longer has is refused with what the event holds
   (outcome FAILED + event), which the engine merges like an observation. Graph documents no
   If-Match for events, so this is a read-then-write check with a small race window.
+- respond: answer the meeting for each attendee named, in that attendee's own copy (found by
+  the organizer copy's iCalUId), with sendResponse so the organizer's copy shows it. No copy
+  (not invited there, an occurrence of a series) is skipped; answering twice is harmless.
 - attendees are never written unless `notify_attendees` says the translator means the mail
   (peer-lessons #5): Exchange mails every attendee added, changed or cancelled.
 """
@@ -28,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from kakehashi.contracts.event import NormalizedEvent
+from kakehashi.contracts.event import NormalizedEvent, Person, Response
 from kakehashi.contracts.messages import CommandOutcome, SyncCommand
 from kakehashi.contracts.state import Mapping
 from kakehashi.engine import body as body_text
@@ -250,6 +253,8 @@ def _patch(
         patch["categories"] = want["categories"]
     if "location" in groups and have.location != ev.location:
         patch["location"] = want["location"]
+    if "attendance_check" in groups and have.attendance_check != ev.attendance_check:
+        patch["responseRequested"] = want["responseRequested"]
     # The Kakehashi block carries company info and Garoon-only people and rooms.
     block_groups = groups & {"body", "company", "attendees", "facilities"}
     if block_groups and _block_of(have) != _block_of(ev):
@@ -323,6 +328,45 @@ async def _cancel_occurrences(mb: Mailbox, master_id: str, days: set[date]) -> N
     for error in await mb.client.delete_events(mb.user, doomed) if doomed else []:
         if error is not None and not (isinstance(error, NotFound) and event_missing(error)):
             raise error  # cancelled meanwhile is as wanted; anything else is not
+
+
+# ------------------------------------------------------------------------------ respond
+_ANSWER = {Response.ACCEPTED: "accept", Response.DECLINED: "decline"}
+
+
+async def respond(mb: Mailbox, cmd: SyncCommand) -> Outcome:
+    if not cmd.target_id:
+        raise InvalidCommand("respond without a target")
+    try:
+        meeting = await mb.client.get_event(mb.user, cmd.target_id)
+    except NotFound as exc:
+        if not event_missing(exc):
+            raise
+        return Outcome(CommandOutcome.NOT_FOUND, cmd.target_id, error="the event is gone")
+    uid = meeting.get("iCalUId")
+    for person in cmd.responses:
+        action = _ANSWER.get(person.response)
+        if not uid or not person.email or action is None:
+            continue
+        user = await _mailbox_of(mb, cmd.tenant_id, person)
+        copies = await mb.client.find_by_ical_uid(user, str(uid))
+        if not copies:
+            log.info("no attendee copy to answer in", extra={"mapping_id": cmd.mapping_id})
+            continue
+        reply = mb.client.accept_event if action == "accept" else mb.client.decline_event
+        await reply(user, str(copies[0]["id"]), comment=person.comment, send_response=True)
+    return Outcome(CommandOutcome.OK, cmd.target_id)
+
+
+async def _mailbox_of(mb: Mailbox, tenant_id: str, person: Person) -> str:
+    """The attendee's mailbox as their link names it (Mailbox.user's spelling: the Graph id
+    when known, as an address need not be the userPrincipalName)."""
+    link = None
+    if person.garoon_login:
+        link = await mb.store.user_links.by_garoon_login(tenant_id, person.garoon_login)
+    if link is not None and link.graph_user_id:
+        return link.graph_user_id
+    return str(person.email)
 
 
 # ------------------------------------------------------------------------------ delete

@@ -158,7 +158,7 @@ def _person_out(p: Person) -> dict[str, Any]:
         "type": "USER",
         "code": p.garoon_login,
         "name": p.name,
-        "attendanceResponse": {"status": _RESP[p.response], "comment": ""},
+        "attendanceResponse": {"status": _RESP[p.response], "comment": p.comment},
     }
 
 
@@ -242,13 +242,15 @@ def from_garoon(data: dict[str, Any], ctx: TranslationContext) -> NormalizedEven
             continue
         if organizer and a["code"] == organizer.garoon_login:
             continue
-        status = (a.get("attendanceResponse") or {}).get("status", "PENDING")
+        answer = a.get("attendanceResponse") or {}
+        status = answer.get("status", "PENDING")
         people.append(
             Person(
                 garoon_login=a["code"],
                 name=a.get("name") or "",
                 email=ctx.email_for(a["code"]),
                 response=_RESP_BACK.get(status, Response.NONE),
+                comment=answer.get("comment") or "",
             )
         )
     facilities = list(block.facilities) + [

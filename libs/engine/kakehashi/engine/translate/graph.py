@@ -198,6 +198,7 @@ def to_graph(ev: NormalizedEvent, ctx: TranslationContext) -> dict[str, Any]:
         "sensitivity": "private" if ev.visibility == Visibility.PRIVATE else "normal",
         "categories": [ctx.category_for(ev.category)] if ev.category else [],
         "location": {"displayName": ev.location},
+        "responseRequested": ev.attendance_check,
         "attendees": attendees,
         "recurrence": _recurrence_out(ev.recurrence, tz) if ev.recurrence else None,
     }
@@ -244,6 +245,7 @@ def from_graph(data: dict[str, Any], ctx: TranslationContext) -> NormalizedEvent
             garoon_login=ctx.login_for(org_mail["address"]),
         )
     people, facilities = list(block.people), list(block.facilities)
+    invited = False
     for a in data.get("attendees") or []:
         mail = a.get("emailAddress") or {}
         address = (mail.get("address") or "").lower()
@@ -258,6 +260,7 @@ def from_graph(data: dict[str, Any], ctx: TranslationContext) -> NormalizedEvent
                 )
             )
             continue
+        invited = True
         response = _RESP_BACK.get((a.get("status") or {}).get("response", "none"), Response.NONE)
         people.append(
             Person(
@@ -288,6 +291,9 @@ def from_graph(data: dict[str, Any], ctx: TranslationContext) -> NormalizedEvent
         location=(data.get("location") or {}).get("displayName") or "",
         company=block.company,
         join_url=(data.get("onlineMeeting") or {}).get("joinUrl") or None,
+        # Graph asks for responses by default (true when absent); without anyone invited
+        # nobody can answer, so such an appointment is no attendance check.
+        attendance_check=invited and bool(data.get("responseRequested", True)),
         recurrence=_recurrence_in(data["recurrence"], data, tz) if data.get("recurrence") else None,
         original_start=datetime.fromisoformat(original.replace("Z", "+00:00"))
         if original

@@ -19,18 +19,26 @@ def project(
     tentative reply on Garoon), and what we cannot write stays as it was, so comparing a
     read-back or an observation with it never mistakes a side's limits for a user's edit.
 
-    Attendee responses are the attendees' own: neither Garoon REST nor Graph writes another
-    person's response. A write leaves the responses `held` (the side's last snapshot) had for
-    the people who stay, and "none" for everyone new (and for every attendee of a create)."""
+    Attendee responses are the attendees' own: neither Garoon REST nor an event write on Graph
+    sets another person's response (Graph answers go through the attendee's own copy, a
+    RESPOND command, not this write). A write leaves the responses and comments `held` (the
+    side's last snapshot) had for the people who stay, and "none" for everyone new (and for
+    every attendee of a create)."""
     if ev.start is None or ev.end is None:
         return ev
     return _keep_responses(_project(ev, side, ctx), held)
 
 
 def _keep_responses(ev: NormalizedEvent, held: NormalizedEvent | None) -> NormalizedEvent:
-    known = {p.key: p.response for p in held.attendees} if held is not None else {}
+    known = {p.key: p for p in held.attendees} if held is not None else {}
     people = tuple(
-        p.model_copy(update={"response": known.get(p.key, Response.NONE)}) for p in ev.attendees
+        p.model_copy(
+            update={
+                "response": known[p.key].response if p.key in known else Response.NONE,
+                "comment": known[p.key].comment if p.key in known else "",
+            }
+        )
+        for p in ev.attendees
     )
     if people == ev.attendees:
         return ev
