@@ -167,6 +167,14 @@ async def assert_settled_and_clean(h: Harness) -> None:
     counts = await wait_settled(h)
     report = await h.verify()
     assert report["clean"], report
+    # `kakehashi verify` as an operator runs it through the admin API: the tenant's
+    # credentials still check out on both systems, with not even a warning.
+    credentials = await h.admin("POST", "/verify")
+    levels = {c["id"]: c["level"] for c in credentials["checks"]}
+    assert credentials["ok"] is True, credentials["checks"]
+    assert set(levels.values()) == {"ok"}, levels
+    for expected in ("graph.token", f"graph.mailbox.{SATO_MAIL}", "garoon.login"):
+        assert expected in levels, levels
     # verify only reads; nothing woke up to write again.
     assert await write_counts(h) == counts
     assert await queued_messages(h) == 0
