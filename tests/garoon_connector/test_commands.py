@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -378,3 +379,38 @@ async def test_made_private_keeps_the_watchers_a_person_chose_and_adds_ours() ->
         result = await h.result_of(cmd)
         assert result.outcome == CommandOutcome.OK
         assert _watcher_codes(h, eid) == ["suzuki", "svc"]
+
+
+async def test_two_deliveries_of_one_create_at_once_make_one_event(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A create re-sent while its first delivery is still writing (a redelivery, a command
+    # re-issued by the translator) must wait for that write, not make a second event.
+    async with harness() as h:
+        view = await h.connector.cache.get("t1")
+        real_create = view.client.create_event
+        handler = h.connector.commands
+        real_find = handler._find_copy
+        gate = asyncio.Event()
+        looked: list[int] = []
+
+        async def slow_create(event: Any) -> Any:
+            await gate.wait()
+            return await real_create(event)
+
+        async def counting_find(*args: Any) -> Any:
+            looked.append(1)
+            return await real_find(*args)
+
+        monkeypatch.setattr(view.client, "create_event", slow_create)
+        monkeypatch.setattr(handler, "_find_copy", counting_find)
+        cmd = h.command(CommandOp.CREATE, event=normalized("Made once", soon()))
+        again = cmd.model_copy(update={"message_id": new_id()})
+        await h.send(cmd)
+        await h.send(again)
+        await wait_until(lambda: looked, message="the second delivery to look for a copy")
+        gate.set()
+        first, second = await h.result_of(cmd), await h.result_of(again)
+        assert first.outcome == second.outcome == CommandOutcome.OK
+        assert first.target_id == second.target_id
+        assert len(h.events_titled("Made once")) == 1

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from kakehashi.bus.api import Bus, Poison
+from kakehashi.bus.api import Bus, Poison, Retry
 from kakehashi.contracts import Message
 from kakehashi.contracts.envelope import deterministic_id
 from kakehashi.contracts.event import NormalizedEvent
@@ -64,6 +64,8 @@ _REST_FIELDS: dict[str, tuple[str, ...]] = {
 }
 # How far before the pending record an adopted copy may have been created (clock skew).
 _ADOPT_SLACK = timedelta(minutes=2)
+# How long a claimed create that has no event yet counts as being made by another attempt.
+IN_FLIGHT_GRACE = timedelta(seconds=10)
 
 
 class Failed(Exception):
@@ -122,10 +124,17 @@ class CommandHandler:
     async def _create(self, view: TenantView, link: UserLink, cmd: SyncCommand) -> CommandResult:
         ev = _event_of(cmd)
         name = f"create:{cmd.idempotency_key}"
-        stored = await self._store.poll_cursors.get(link.id, name)
-        record: dict[str, Any] = json.loads(stored) if stored else {}
+        cursors = self._store.poll_cursors
+        now = self._clock()
+        fresh = json.dumps({"since": now.isoformat()})
+        stored = await cursors.get(link.id, name)
+        if stored is None and await cursors.claim(link.id, name, fresh):
+            stored = None  # ours to make
+        else:
+            stored = stored or await cursors.get(link.id, name)
+        record: dict[str, Any] = json.loads(stored) if stored else {"since": now.isoformat()}
         target = record.get("id")
-        if record and not target:
+        if stored is not None and not target:
             since = datetime.fromisoformat(record["since"])
             target = await self._find_copy(view, link, ev, cmd.idempotency_key, since)
             if target:
@@ -133,9 +142,18 @@ class CommandHandler:
                     "create retried: adopted the copy made by the first attempt",
                     extra={"mapping_id": cmd.mapping_id, "event_id": target},
                 )
+            elif now - since < IN_FLIGHT_GRACE:
+                # Another delivery of this very create (a redelivery, a re-sent command) may
+                # be making it right now: making a second would be a duplicate.
+                raise Retry(
+                    "an earlier attempt of this create may still be making it",
+                    delay=IN_FLIGHT_GRACE.total_seconds(),
+                )
+            elif not await cursors.swap(link.id, name, stored, fresh):
+                raise Retry("another attempt took this create over", delay=1.0)
+            else:
+                record = json.loads(fresh)  # the earlier attempt died before making it
         if not target:
-            record = {"since": self._clock().isoformat()}
-            await self._store.poll_cursors.set(link.id, name, json.dumps(record))
             target, extra = await self._make(view, link, cmd, ev)
             record.update(id=target, **extra)
             await self._store.poll_cursors.set(link.id, name, json.dumps(record))
