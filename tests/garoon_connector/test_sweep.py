@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import aiohttp
+import pytest
 from prometheus_client import REGISTRY
 
 from kakehashi.garoon_client import GaroonClient
@@ -150,3 +152,29 @@ async def test_a_start_catches_up_on_hints_lost_while_down() -> None:
         h.connector.sweeper.catch_up = 0.5
         h.connector.sweeper.start()
         await wait_until(lambda: h.about(eid), timeout=5, message="caught up at start")
+
+
+async def test_an_event_synced_while_the_listing_runs_is_not_taken_for_a_mass_delete(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The listing cannot show what was created after it was read: the new mapping must not
+    # make an empty calendar look emptied (no alert, no batch held for an administrator).
+    async with harness() as h:
+        view = await h.connector.cache.get("t1")
+        real = view.client.list_events
+
+        async def listing_then_a_new_event(**kwargs: Any) -> Any:
+            rows = await real(**kwargs)
+            day = soon()
+            eid = h.person_create(rest_event("Just synced", day))
+            await h.mapped(eid, normalized("Just synced", day))
+            return rows
+
+        monkeypatch.setattr(view.client, "list_events", listing_then_a_new_event)
+        before = blocked()
+        report = await h.connector.sweeper.sweep_user(h.sato)
+        assert report.ok
+        assert not report.blocked
+        assert report.deleted == 0
+        assert blocked() == before
+        assert await h.store.held_deletes.get(h.sato.id, "garoon") is None

@@ -23,7 +23,7 @@ from typing import Any
 
 from kakehashi.bus.api import Bus
 from kakehashi.contracts.messages import Side
-from kakehashi.contracts.state import HeldDeleteStatus, MappingState, UserLink
+from kakehashi.contracts.state import HeldDeleteStatus, Mapping, MappingState, UserLink
 from kakehashi.engine.decision import DecisionContext
 from kakehashi.engine.guard import Listing, guard_deletes
 from kakehashi.garoon_client import GaroonError
@@ -103,6 +103,9 @@ class Sweeper:
             policy=view.tenant.policy,
         )
         start, end = decision.window_start, decision.repeat_horizon
+        # Read before listing: a mapping made while the listing runs has an event the listing
+        # may not show yet, and must not be judged deleted by it.
+        mappings = await self.store.mappings.list_for_user(link.id)
         rows: list[dict[str, Any]] = []
         error = ""
         try:
@@ -145,7 +148,7 @@ class Sweeper:
             window_start=start,
             window_end=end,
         )
-        deleted, blocked = await self._deletions(view, link, listing, envelope)
+        deleted, blocked = await self._deletions(view, link, listing, mappings, envelope)
         if not error:
             await self.store.user_links.touch_last_sync(link.id, self._clock())
         return SweepReport(len(updated), observed, deleted, not error, blocked)
@@ -182,9 +185,13 @@ class Sweeper:
         return len(changed)
 
     async def _deletions(
-        self, view: TenantView, link: UserLink, listing: Listing, envelope: dict[str, Any]
+        self,
+        view: TenantView,
+        link: UserLink,
+        listing: Listing,
+        mappings: list[Mapping],
+        envelope: dict[str, Any],
     ) -> tuple[int, str]:
-        mappings = await self.store.mappings.list_for_user(link.id)
         trusted = listing.ok and listing.complete
         held = await self.store.held_deletes.get(link.id, Side.GAROON.value)
         # A batch an administrator confirmed passes the guard, once; everything else is
