@@ -29,7 +29,7 @@ from kakehashi.bus.api import (
     QueueSpec,
     Unroutable,
 )
-from kakehashi.bus.rabbit_dlq import list_dead_letters, replay_dead_letters
+from kakehashi.bus.rabbit_dlq import copy_of, list_dead_letters, replay_dead_letters
 from kakehashi.bus.tracing import inject_headers, tracer
 from kakehashi.contracts import Message, routing
 
@@ -70,18 +70,7 @@ class _Delivery:
             log.warning("nack lost, message will be redelivered", extra={"error": repr(exc)})
 
     async def forward(self, queue: str, headers: dict[str, object]) -> None:
-        src = self._incoming
-        copy = aio_pika.Message(
-            src.body,
-            headers=headers,  # type: ignore[arg-type]
-            content_type=src.content_type,
-            message_id=src.message_id,
-            correlation_id=src.correlation_id,
-            type=src.type,
-            timestamp=src.timestamp,
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-        )
-        await self._bus._publish_confirmed("", queue, copy)
+        await self._bus._publish_confirmed("", queue, copy_of(self._incoming, headers))
 
 
 class RabbitBus:
@@ -271,7 +260,13 @@ class RabbitBus:
 
     async def replay_dead_letters(self, spec: QueueSpec, *, limit: int | None = None) -> int:
         self._require(self._publish_conn)
-        return await replay_dead_letters(self._url, self.name, spec, limit, self.publish_timeout)
+        return await replay_dead_letters(
+            self._url,
+            self.name,
+            spec,
+            limit,
+            lambda msg: self._publish_confirmed("", spec.name, msg),
+        )
 
     async def stop_consuming(self) -> None:
         consumers, self._consumers = self._consumers, []

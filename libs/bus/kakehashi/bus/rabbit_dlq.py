@@ -7,22 +7,19 @@ but not acked goes back to the dead-letter queue when that connection closes (al
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
-from aio_pika.exceptions import ChannelNotFoundEntity, DeliveryError, PublishError
+from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
+from aio_pika.exceptions import ChannelNotFoundEntity
 
 from kakehashi.bus import dead_letters
 from kakehashi.bus.api import (
     DeadLetterReport,
     DeadLetterSample,
-    PublishFailed,
     QueueSpec,
-    Unroutable,
 )
 
 log = logging.getLogger("kakehashi.bus")
@@ -31,19 +28,33 @@ log = logging.getLogger("kakehashi.bus")
 @asynccontextmanager
 async def _dead_letter_queue(
     url: str, name: str, spec: QueueSpec
-) -> AsyncIterator[tuple[AbstractChannel, AbstractQueue] | None]:
-    """A confirm channel and the passively declared DLQ; None when it was never declared."""
+) -> AsyncIterator[AbstractQueue | None]:
+    """The passively declared DLQ; None when it was never declared."""
     conn = await aio_pika.connect(url, client_properties={"connection_name": f"{name}-dlq"})
     try:
-        channel = await conn.channel(publisher_confirms=True, on_return_raises=True)
+        channel = await conn.channel()
         try:
             queue = await channel.declare_queue(spec.dead_letter_queue, passive=True)
         except ChannelNotFoundEntity:
             yield None
         else:
-            yield channel, queue
+            yield queue
     finally:
         await conn.close()
+
+
+def copy_of(src: AbstractIncomingMessage, headers: dict[str, object]) -> aio_pika.Message:
+    """A persistent copy of a delivered message (same body and ids) with other headers."""
+    return aio_pika.Message(
+        src.body,
+        headers=headers,  # type: ignore[arg-type]
+        content_type=src.content_type,
+        message_id=src.message_id,
+        correlation_id=src.correlation_id,
+        type=src.type,
+        timestamp=src.timestamp,
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+    )
 
 
 def _count(queue: AbstractQueue) -> int:
@@ -64,7 +75,7 @@ async def list_dead_letters(url: str, name: str, spec: QueueSpec, limit: int) ->
     async with _dead_letter_queue(url, name, spec) as found:
         if found is None:
             return DeadLetterReport(spec.name, 0)
-        _channel, queue = found
+        queue = found
         count = _count(queue)
         seen = []
         for _ in range(min(max(0, limit), count)):
@@ -77,12 +88,19 @@ async def list_dead_letters(url: str, name: str, spec: QueueSpec, limit: int) ->
 
 
 async def replay_dead_letters(
-    url: str, name: str, spec: QueueSpec, limit: int | None, publish_timeout: float
+    url: str,
+    name: str,
+    spec: QueueSpec,
+    limit: int | None,
+    publish: Callable[[aio_pika.Message], Awaitable[None]],
 ) -> int:
+    """`publish` puts a copy straight onto the work queue (default exchange, confirmed), not
+    through the topic exchange: other queues bound to the same key got their copy the first
+    time. It raises Unroutable when the work queue does not exist."""
     async with _dead_letter_queue(url, name, spec) as found:
         if found is None:
             return 0
-        channel, queue = found
+        queue = found
         # Only what is there now: a letter that fails again must not be replayed in a loop.
         budget = _count(queue) if limit is None else min(limit, _count(queue))
         replayed = 0
@@ -90,27 +108,10 @@ async def replay_dead_letters(
             incoming = await queue.get(no_ack=False, fail=False)
             if incoming is None:
                 break
-            copy = aio_pika.Message(
-                incoming.body,
-                headers=dead_letters.replay_headers(  # type: ignore[arg-type]
-                    incoming.routing_key or "", incoming.headers or {}, incoming.type
-                ),
-                content_type=incoming.content_type,
-                message_id=incoming.message_id,
-                correlation_id=incoming.correlation_id,
-                type=incoming.type,
-                timestamp=incoming.timestamp,
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            headers = dead_letters.replay_headers(
+                incoming.routing_key or "", incoming.headers or {}, incoming.type
             )
-            # Straight to the work queue (default exchange), not through the topic exchange:
-            # other queues bound to the same key got their copy the first time.
-            try:
-                async with asyncio.timeout(publish_timeout):
-                    await channel.default_exchange.publish(copy, spec.name, mandatory=True)
-            except PublishError as exc:
-                raise Unroutable(f"work queue {spec.name!r} does not exist") from exc
-            except (DeliveryError, TimeoutError) as exc:
-                raise PublishFailed(f"replay to {spec.name!r} not confirmed: {exc!r}") from exc
+            await publish(copy_of(incoming, headers))
             # Acked only once the copy is confirmed: a crash in between duplicates, never loses.
             await incoming.ack()
             replayed += 1
