@@ -128,11 +128,9 @@ class CommandHandler:
         now = self._clock()
         fresh = json.dumps({"since": now.isoformat()})
         stored = await cursors.get(link.id, name)
-        if stored is None and await cursors.claim(link.id, name, fresh):
-            stored = None  # ours to make
-        else:
-            stored = stored or await cursors.get(link.id, name)
-        record: dict[str, Any] = json.loads(stored) if stored else {"since": now.isoformat()}
+        if stored is None and not await cursors.claim(link.id, name, fresh):
+            stored = await cursors.get(link.id, name)  # another delivery claimed it first
+        record: dict[str, Any] = json.loads(stored if stored is not None else fresh)
         target = record.get("id")
         if stored is not None and not target:
             since = datetime.fromisoformat(record["since"])
@@ -156,7 +154,7 @@ class CommandHandler:
         if not target:
             target, extra = await self._make(view, link, cmd, ev)
             record.update(id=target, **extra)
-            await self._store.poll_cursors.set(link.id, name, json.dumps(record))
+            await cursors.set(link.id, name, json.dumps(record))
             # Just made, so it has no datastore yet (split-off occurrences start without one):
             # mark it at once and read it back once, with the marker we know.
             marker = _marker(cmd, ev, record)
@@ -275,7 +273,7 @@ class CommandHandler:
         for group in groups:
             for name in _REST_FIELDS.get(group, ()):
                 patch[name] = write[name]
-        if "watchers" in write and len(write["watchers"]) > len(held_watchers):
+        if "watchers" in write and not _watching(held_watchers, view.service_login):
             patch["watchers"] = write["watchers"]
         if snap.repeating and "when" in groups and _rule_changed(snap.event, merged):
             # REST cannot change a rule (fact sheet §2.4): overwrite the series through SOAP
@@ -373,10 +371,14 @@ def _in_sight(
     if rest.get("visibilityType") != "PRIVATE":
         return rest
     watchers = [{"type": w["type"], "code": w["code"]} for w in held or [] if w.get("code")]
-    if not any(w["type"] == "USER" and w["code"] == view.service_login for w in watchers):
+    if not _watching(watchers, view.service_login):
         watchers.append({"type": "USER", "code": view.service_login})
     rest["watchers"] = watchers
     return rest
+
+
+def _watching(watchers: list[dict[str, Any]], login: str) -> bool:
+    return any(w.get("type") == "USER" and w.get("code") == login for w in watchers)
 
 
 def _with_user(rest: dict[str, Any], link: UserLink) -> dict[str, Any]:
