@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from kakehashi.cli.sandbox.options import SandboxOptions
 from kakehashi.cli.sandbox.stack import Sandbox
 from tests.e2e.broker import private_vhost
-from tests.e2e.harness import Harness, open_harness
+from tests.e2e.harness import Harness, open_harness, sandbox_options
 
 
 @pytest.fixture
@@ -21,17 +20,10 @@ def clean_broker() -> Iterator[str]:
         yield url
 
 
-def _options(tmp_path: Path, amqp_url: str, *, services: bool = True) -> SandboxOptions:
-    options = SandboxOptions.ephemeral(tmp_path / "state")
-    options.amqp_url = amqp_url
-    options.services = services
-    return options
-
-
 @pytest.fixture
 async def harness(tmp_path: Path, clean_broker: str) -> AsyncIterator[Harness]:
     """Both simulators + every service in this process (one ServiceHost) over RabbitMQ."""
-    async with Sandbox(_options(tmp_path, clean_broker)) as sandbox:
+    async with Sandbox(sandbox_options(tmp_path, clean_broker)) as sandbox:
         h, stack = await open_harness(sandbox)
         async with stack:
             yield h
@@ -43,7 +35,7 @@ async def sweeping_harness(
 ) -> AsyncIterator[Harness]:
     """As `harness`, with the Garoon reconciliation sweep every second instead of 5 minutes."""
     monkeypatch.setenv("KAKEHASHI_GAROON_SWEEP_SECONDS", "1")
-    async with Sandbox(_options(tmp_path, clean_broker)) as sandbox:
+    async with Sandbox(sandbox_options(tmp_path, clean_broker)) as sandbox:
         h, stack = await open_harness(sandbox)
         async with stack:
             yield h
@@ -52,7 +44,7 @@ async def sweeping_harness(
 @pytest.fixture
 async def simulators(tmp_path: Path, clean_broker: str) -> AsyncIterator[Harness]:
     """Both simulators seeded with the company, no service: nothing syncs (verify's own tests)."""
-    async with Sandbox(_options(tmp_path, clean_broker, services=False)) as sandbox:
+    async with Sandbox(sandbox_options(tmp_path, clean_broker, services=False)) as sandbox:
         h, stack = await open_harness(sandbox)
         async with stack:
             yield h

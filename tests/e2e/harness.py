@@ -8,6 +8,7 @@ through the real Garoon REST and Graph APIs with the tenant's credentials.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ import aiohttp
 
 from kakehashi.cli.sandbox.clients import garoon_client, graph_client, http_session
 from kakehashi.cli.sandbox.manifest import Manifest
+from kakehashi.cli.sandbox.options import SandboxOptions
 from kakehashi.cli.sandbox.reader import Window, read_graph
 from kakehashi.cli.sandbox.stack import Sandbox
 from kakehashi.cli.sandbox.verifying import render_text, verify
@@ -165,3 +167,11 @@ async def open_harness(sandbox: Sandbox) -> tuple[Harness, Any]:
     http = await stack.enter_async_context(http_session(sandbox.manifest))
     graph = await stack.enter_async_context(graph_client(sandbox.manifest, http))
     return Harness(sandbox, http, graph), stack
+
+
+def sandbox_options(tmp_path: Path, amqp_url: str, *, services: bool = True) -> SandboxOptions:
+    """An ephemeral sandbox (state under `tmp_path`) on the broker at `amqp_url`."""
+    options = SandboxOptions.ephemeral(tmp_path / "state")
+    options.amqp_url = amqp_url
+    options.services = services
+    return options

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from kakehashi.cli.sandbox.options import SandboxOptions
 from kakehashi.cli.sandbox.stack import READY_TIMEOUT, Sandbox
 from tests.e2e.events import (
     SATO,
@@ -20,7 +19,7 @@ from tests.e2e.events import (
     garoon_event,
     outlook_event,
 )
-from tests.e2e.harness import Harness, open_harness
+from tests.e2e.harness import Harness, open_harness, sandbox_options
 
 pytestmark = pytest.mark.e2e
 
@@ -31,8 +30,7 @@ async def processes_harness(
 ) -> AsyncIterator[Harness]:
     # Whatever the machine sets, this scenario is about the simulator the sandbox serves.
     monkeypatch.delenv("KAKEHASHI_MONGODB_URL", raising=False)
-    options = SandboxOptions.ephemeral(tmp_path / "state")
-    options.amqp_url = clean_broker
+    options = sandbox_options(tmp_path, clean_broker)
     options.processes = True
     async with Sandbox(options) as sandbox:
         h, stack = await open_harness(sandbox)
